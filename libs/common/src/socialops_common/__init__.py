@@ -1,0 +1,1 @@
+"""Shared contract and plumbing of the social-media operations platform."""

@@ -1,0 +1,342 @@
+"""The canonical, platform-neutral event model shared by every service.
+
+Every message on a `social.*.v1` topic is one of the pydantic models below, serialised as JSON.
+Services depend on this module, never on each other.
+
+Versioning: each model carries `schema_version`. Additive, optional fields keep the version;
+anything else is a new topic suffix (`.v2`) consumed side by side until the old one drains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date, datetime, timezone
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+# A fixed namespace so that the same platform ids give the same event id on every machine.
+EVENT_ID_NAMESPACE = uuid.UUID("6f1c2a52-5d0e-4c36-9a55-3f1d2b7e9c10")
+
+
+def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return value.astimezone(timezone.utc)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def deterministic_id(*parts: str) -> str:
+    """A UUID derived only from the given parts: redelivered inputs give the same id."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, "\x1f".join(parts)))
+
+
+def text_fingerprint(text: str | None) -> str:
+    """Short stable digest of a text, used to tell edit versions apart."""
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()[:16]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, use_enum_values=False)
+
+
+class Platform(StrEnum):
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    X = "x"
+    LINKEDIN = "linkedin"
+
+
+class EventKind(StrEnum):
+    """What happened. The account's own writing is kept apart from citizens' writing."""
+
+    POST_PUBLISHED = "post.published"  # the account published a post
+    POST_EDITED = "post.edited"
+    POST_DELETED = "post.deleted"  # the account removed its own post
+    COMMENT_CREATED = "comment.created"  # a citizen commented (or replied to a comment)
+    COMMENT_EDITED = "comment.edited"  # a citizen edited a comment: a new version
+    COMMENT_DELETED_BY_AUTHOR = "comment.deleted_by_author"
+    COMMENT_HIDDEN = "comment.hidden"  # the city hid a comment (executor or editor in the platform)
+    COMMENT_UNHIDDEN = "comment.unhidden"
+    COMMENT_DELETED_BY_CITY = "comment.deleted_by_city"
+    REPLY_BY_ACCOUNT = "reply.by_account"  # the account answered in a thread
+    MENTION = "mention"  # the account was mentioned in someone else's post/comment
+    DM_RECEIVED = "dm.received"
+    DM_SENT = "dm.sent"  # the account (contact center) wrote in a DM conversation
+    METRICS_SNAPSHOT = "metrics.snapshot"
+
+
+CITIZEN_TEXT_KINDS = frozenset(
+    {EventKind.COMMENT_CREATED, EventKind.COMMENT_EDITED, EventKind.MENTION, EventKind.DM_RECEIVED}
+)
+CITY_REMOVAL_KINDS = frozenset({EventKind.COMMENT_HIDDEN, EventKind.COMMENT_DELETED_BY_CITY})
+
+
+class Author(_Model):
+    id: str | None = None
+    name: str | None = None
+    is_account: bool = False  # true when the city's own account wrote it
+
+
+class MetricSnapshot(_Model):
+    """Counters read from the platform's insights for one account (or one post) at one time."""
+
+    period: Literal["day", "week", "month", "lifetime"] = "day"
+    reach: int | None = None
+    impressions: int | None = None
+    video_views: int | None = None
+    link_clicks: int | None = None
+    interactions: int | None = None
+    followers: int | None = None
+
+
+class SocialEvent(_Model):
+    """One thing that happened on one of the city's accounts, normalised from a platform payload."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    event_id: str
+    kind: EventKind
+    platform: Platform
+    account_id: str = Field(description="the platform's id of the city's account (page, user, org)")
+    item_id: str = Field(description="the platform's id of the item: post, comment or message")
+    thread_id: str = Field(description="root post id, or DM conversation id")
+    parent_id: str | None = Field(default=None, description="the comment or post this one answers")
+    author: Author = Field(default_factory=Author)
+    text: str | None = None
+    permalink: str | None = None
+    occurred_at: UtcDatetime
+    received_at: UtcDatetime
+    metrics: MetricSnapshot | None = None
+    account_known: bool = Field(default=True, description="false when not in the account inventory")
+    raw: dict[str, Any] = Field(default_factory=dict, description="the platform's payload entry, as received")
+
+    @property
+    def partition_key(self) -> bytes:
+        return thread_key(self.platform, self.account_id, self.thread_id)
+
+
+def thread_key(platform: Platform | str, account_id: str, thread_id: str) -> bytes:
+    """Kafka key that keeps everything about one thread in order on one partition."""
+    return f"{Platform(platform).value}:{account_id}:{thread_id}".encode()
+
+
+def social_event_id(platform: Platform | str, kind: EventKind | str, item_id: str, version: str = "") -> str:
+    """Deterministic id: the same platform item and version always yield the same event id.
+
+    `version` tells apart several events of one kind on one item (e.g. successive edits);
+    callers pass something the platform repeats on redelivery (edit time, notification id).
+    """
+    return deterministic_id("social", Platform(platform).value, EventKind(kind).value, item_id, version)
+
+
+# --- account inventory (social.accounts.v1, compacted) -------------------------------------------
+
+
+class ArchiveLevel(StrEnum):
+    """Stockholm city archive guidance: the level at which an account is archived."""
+
+    OVERVIEW = "overview"  # översiktsbild
+    UNIQUE = "unique"  # unik information
+    FULL = "full"  # fullständig arkivering
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class AccountRecord(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    platform: Platform
+    external_id: str
+    name: str
+    department: str = Field(description="owning förvaltning")
+    editors: list[str] = Field(default_factory=list)
+    status: AccountStatus = AccountStatus.ACTIVE
+    start_date: date | None = None
+    closed_date: date | None = None
+    decision_reference: str | None = None
+    archive_level: ArchiveLevel = ArchiveLevel.UNIQUE
+    response_calendar: Literal["business", "always_open"] = "business"
+    response_target_hours: float = 24.0
+    moderation_policy: str | None = Field(default=None, description="name of a per-account policy override")
+    updated_at: UtcDatetime | None = None
+
+    @property
+    def key(self) -> bytes:
+        return account_key(self.platform, self.external_id)
+
+
+def account_key(platform: Platform | str, external_id: str) -> bytes:
+    return f"{Platform(platform).value}:{external_id}".encode()
+
+
+# --- moderation (social.moderation.v1) -----------------------------------------------------------
+
+
+class ModerationAction(StrEnum):
+    ALLOW = "allow"
+    REVIEW = "review"
+    HIDE = "hide"
+    DELETE = "delete"
+
+
+class TextSpan(_Model):
+    start: int
+    end: int
+    label: str
+
+
+class RuleHit(_Model):
+    rule_id: str  # e.g. "personal_data.personnummer"
+    clause: str  # the guideline clause, "seed file + heading"
+    confidence: float = Field(ge=0.0, le=1.0)
+    spans: list[TextSpan] = Field(default_factory=list)
+
+
+class ModerationDecision(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    decision_id: str
+    event_id: str = Field(description="canonical id of the item version decided on")
+    platform: Platform
+    account_id: str
+    item_id: str
+    thread_id: str
+    author_id: str | None = None
+    item_kind: EventKind
+    action: ModerationAction
+    block_author: bool = False
+    needs_answer: bool = False
+    rules: list[RuleHit] = Field(default_factory=list)
+    confidence: float = Field(ge=0.0, le=1.0, default=1.0)
+    masked_text: str | None = Field(default=None, description="the text with matched personal data masked")
+    language: str | None = None
+    notification_text: str | None = Field(default=None, description="what the commenter is told (sv)")
+    decided_by: str = "moderation"  # "moderation" or the reviewer's identity
+    reason: str | None = None  # a reviewer's why
+    supersedes: str | None = None  # decision_id this one overrides
+    policy: str = "default"
+    decided_at: UtcDatetime
+
+    @property
+    def partition_key(self) -> bytes:
+        return thread_key(self.platform, self.account_id, self.thread_id)
+
+
+# --- platform actions (social.actions.v1) --------------------------------------------------------
+
+
+class ActionOperation(StrEnum):
+    HIDE = "hide"
+    UNHIDE = "unhide"
+    DELETE = "delete"
+    BLOCK_AUTHOR = "block_author"
+
+
+class PlatformActionCommand(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    type: Literal["command"] = "command"
+    action_id: str
+    decision_id: str
+    event_id: str
+    platform: Platform
+    account_id: str
+    item_id: str
+    thread_id: str
+    author_id: str | None = None
+    operation: ActionOperation
+    notification_text: str | None = None
+    requested_at: UtcDatetime
+
+
+class ActionStatus(StrEnum):
+    DONE = "done"
+    DRY_RUN = "dry_run"
+    FAILED = "failed"
+
+
+class PlatformActionOutcome(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    type: Literal["outcome"] = "outcome"
+    action_id: str
+    decision_id: str
+    event_id: str
+    platform: Platform
+    account_id: str
+    item_id: str
+    thread_id: str
+    operation: ActionOperation
+    status: ActionStatus
+    attempts: int = 1
+    http_status: int | None = None
+    detail: str | None = None
+    completed_at: UtcDatetime
+
+
+ActionMessage = Annotated[PlatformActionCommand | PlatformActionOutcome, Field(discriminator="type")]
+
+
+# --- SLA (social.sla.v1) -------------------------------------------------------------------------
+
+
+class SlaState(StrEnum):
+    OPEN = "open"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    MET = "met"
+    CANCELLED = "cancelled"
+
+
+class SlaStateChange(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    change_id: str = Field(description="deterministic: the same transition always has the same id")
+    event_id: str = Field(description="canonical id of the item that needs an answer")
+    item_id: str
+    thread_id: str
+    platform: Platform
+    account_id: str
+    department: str | None = None
+    item_kind: EventKind
+    state: SlaState
+    previous_state: SlaState | None = None
+    received_at: UtcDatetime
+    deadline: UtcDatetime
+    changed_at: UtcDatetime
+    answered_at: UtcDatetime | None = None
+    answer_event_id: str | None = None
+    response_working_seconds: float | None = None
+    response_wall_seconds: float | None = None
+    reason: str | None = None  # e.g. "replied", "no_answer_needed", "hidden"
+
+    @property
+    def partition_key(self) -> bytes:
+        return thread_key(self.platform, self.account_id, self.thread_id)
+
+
+# --- dead letters (social.deadletter.v1) ---------------------------------------------------------
+
+
+class DeadLetter(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    dead_letter_id: str
+    source: str = Field(description="who gave up: 'ingest.meta', 'archive.consumer', ...")
+    reason: str
+    topic: str | None = Field(default=None, description="topic the message came from, for consumers")
+    partition: int | None = None
+    offset: int | None = None
+    key: str | None = None
+    payload: str = Field(description="the raw body (utf-8, or base64 when not text)")
+    payload_encoding: Literal["utf-8", "base64"] = "utf-8"
+    headers: dict[str, str] = Field(default_factory=dict)
+    attempts: int = 1
+    failed_at: UtcDatetime

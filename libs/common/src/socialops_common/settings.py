@@ -1,0 +1,23 @@
+"""Settings from environment variables, all prefixed `SOCIALOPS_`.
+
+Each service subclasses `CommonSettings` for its own fields; the prefix stays the same so that
+operators find every knob under one name (see README, "Configuration").
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "SOCIALOPS_"
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/socialops"
+    log_level: str = "INFO"
+    log_format: str = "json"  # "json" or "console"
+    # Kafka client behaviour; production overrides these per deployment.
+    kafka_request_timeout_ms: int = 10_000
+    kafka_client_id_prefix: str = "socialops"

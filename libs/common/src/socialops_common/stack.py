@@ -1,0 +1,111 @@
+"""`make run`: the whole stack on this machine, in the foreground, stopped cleanly by Ctrl-C.
+
+Starts the broker on 127.0.0.1:9092, finds or starts PostgreSQL, creates the topics and the
+`socialops` database, then every service whose command is installed, and prints where each is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .devstack import LocalBroker, LocalDatabase, port_open, service_environment, wait_for_port
+from .kafka import ensure_topics
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    command: str  # console script installed by the service's package
+    port: int
+
+
+SERVICES = (
+    ServiceSpec("ingest", "socialops-ingest", 8080),
+    ServiceSpec("moderation", "socialops-moderation", 8081),
+    ServiceSpec("sla", "socialops-sla", 8082),
+    ServiceSpec("archive", "socialops-archive", 8083),
+)
+
+
+def _installed(command: str) -> str | None:
+    local = Path(sys.executable).parent / command
+    return str(local) if local.exists() else shutil.which(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="socialops-stack", description=__doc__)
+    parser.add_argument("--kafka-port", type=int, default=9092)
+    parser.add_argument("--database", default="socialops")
+    args = parser.parse_args(argv)
+
+    if port_open("127.0.0.1", args.kafka_port):
+        print(f"something already listens on 127.0.0.1:{args.kafka_port}; using it as the broker")
+        broker = None
+        bootstrap = f"127.0.0.1:{args.kafka_port}"
+    else:
+        broker = LocalBroker(port=args.kafka_port).start()
+        bootstrap = broker.bootstrap
+    asyncio.run(ensure_topics(bootstrap))
+    database = LocalDatabase.find_or_start(os.environ.get("SOCIALOPS_DATABASE_URL"))
+    database_url = asyncio.run(database.create_database(args.database))
+    print(f"broker    kafka://{bootstrap}  (tansu, memory storage)")
+    print(f"database  {database_url}")
+
+    processes: list[tuple[ServiceSpec, subprocess.Popen]] = []
+    env = service_environment(bootstrap, database_url, SOCIALOPS_LOG_FORMAT=os.environ.get("SOCIALOPS_LOG_FORMAT", "console"))
+    for spec in SERVICES:
+        command = _installed(spec.command)
+        if command is None:
+            continue
+        env_for = dict(env, SOCIALOPS_HTTP_PORT=str(spec.port))
+        processes.append((spec, subprocess.Popen([command, "serve", "--port", str(spec.port)], env=env_for)))
+    for spec, process in processes:
+        try:
+            wait_for_port("127.0.0.1", spec.port, timeout=60)
+            print(f"{spec.name:<10}http://127.0.0.1:{spec.port}  (/metrics /healthz /readyz)")
+        except TimeoutError:
+            print(f"{spec.name:<10}did not start (exit code {process.poll()})")
+    print("Ctrl-C stops everything.")
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            for spec, process in processes:
+                if process.poll() is not None:
+                    print(f"{spec.name} exited with {process.returncode}; stopping the stack")
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        for _, process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for _, process in processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if broker:
+            broker.stop()
+        database.stop()
+        print("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
