@@ -1,0 +1,196 @@
+"""Findings → decision, by the policy file (`data/policy.yaml`, or SOCIALOPS_MODERATION_POLICY_FILE).
+
+Guideline (seeds/001_206af399bca50804.txt, "Dölja eller ta bort kommentar"): "Vi rekommenderar att
+man som regel enbart döljer den otrevliga kommentaren, men i vissa fall, som exempelvis vid
+personliga påhopp, kan man behöva blockera avsändaren och ta bort kommentaren."
+
+Pure: no I/O once the policy is loaded. The most severe action of all hits wins; a hit below its
+rule's `min_confidence` asks for review instead of acting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from socialops_common.events import (
+    EventKind,
+    ModerationAction,
+    ModerationDecision,
+    RuleHit,
+    SocialEvent,
+    deterministic_id,
+)
+
+from .classify import Findings
+from .notification import notification_for
+from .rules import load_data
+
+SEVERITY = {ModerationAction.ALLOW: 0, ModerationAction.REVIEW: 1, ModerationAction.HIDE: 2, ModerationAction.DELETE: 3}
+# The rules are lexical: finding nothing is good evidence, not proof.
+CONFIDENCE_WHEN_NOTHING_FOUND = 0.9
+
+
+@dataclass(frozen=True)
+class RuleAction:
+    action: ModerationAction
+    block_author: bool = False
+    min_confidence: float = 0.0
+
+
+@dataclass(frozen=True)
+class ItemKindLimits:
+    max_action: ModerationAction = ModerationAction.DELETE
+    ignore_rules: tuple[str, ...] = ()
+    always_needs_answer: bool = False
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    rules: dict[str, RuleAction]
+    item_kinds: dict[str, ItemKindLimits] = field(default_factory=dict)
+
+    def rule_action(self, rule_id: str) -> RuleAction:
+        """The entry for the rule id, else for its longest matching prefix, else review."""
+        parts = rule_id.split(".")
+        for length in range(len(parts), 0, -1):
+            entry = self.rules.get(".".join(parts[:length]))
+            if entry:
+                return entry
+        return RuleAction(ModerationAction.REVIEW)  # a rule the policy does not know: a human decides
+
+    def limits(self, kind: EventKind) -> ItemKindLimits:
+        return self.item_kinds.get(kind.value, ItemKindLimits())
+
+
+def _rules(raw: dict[str, Any]) -> dict[str, RuleAction]:
+    return {
+        rule: RuleAction(
+            ModerationAction(entry["action"]), bool(entry.get("block_author", False)), float(entry.get("min_confidence", 0.0))
+        )
+        for rule, entry in (raw or {}).items()
+    }
+
+
+def _kinds(raw: dict[str, Any]) -> dict[str, ItemKindLimits]:
+    return {
+        kind: ItemKindLimits(
+            ModerationAction(entry.get("max_action", "delete")),
+            tuple(entry.get("ignore_rules", ())),
+            bool(entry.get("always_needs_answer", False)),
+        )
+        for kind, entry in (raw or {}).items()
+    }
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """The default policy and the named per-account overrides."""
+
+    default: Policy
+    overrides: dict[str, Policy]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "PolicyBook":
+        base = data["default"]
+        default = Policy("default", _rules(base["rules"]), _kinds(base.get("item_kinds", {})))
+        overrides = {}
+        for name, override in (data.get("overrides") or {}).items():
+            overrides[name] = Policy(
+                name,
+                {**default.rules, **_rules(override.get("rules", {}))},
+                {**default.item_kinds, **_kinds(override.get("item_kinds", {}))},
+            )
+        return cls(default, overrides)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "PolicyBook":
+        data = yaml.safe_load(Path(path).read_text("utf-8")) if path else load_data("policy.yaml")
+        return cls.from_data(data)
+
+    def named(self, name: str | None) -> Policy:
+        """The override by that name; an unknown name falls back to the default (and says so)."""
+        if name and name in self.overrides:
+            return self.overrides[name]
+        return self.default
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: ModerationAction
+    block_author: bool
+    confidence: float
+    needs_answer: bool
+
+
+def _ignored(rule_id: str, ignore: tuple[str, ...]) -> bool:
+    return any(rule_id == i or rule_id.startswith(i + ".") for i in ignore)
+
+
+def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outcome:
+    limits = policy.limits(kind)
+    action, block, confidences = ModerationAction.ALLOW, False, []
+    acting: list[RuleHit] = []
+    for rule_hit in findings.hits:
+        if _ignored(rule_hit.rule_id, limits.ignore_rules):
+            continue
+        entry = policy.rule_action(rule_hit.rule_id)
+        wanted = entry.action
+        if rule_hit.confidence < entry.min_confidence and SEVERITY[wanted] > SEVERITY[ModerationAction.REVIEW]:
+            wanted = ModerationAction.REVIEW  # uncertain: a person decides
+        if SEVERITY[wanted] > SEVERITY[action]:
+            action, confidences, acting = wanted, [rule_hit.confidence], [rule_hit]
+            block = entry.block_author and wanted == entry.action
+        elif SEVERITY[wanted] == SEVERITY[action] and wanted != ModerationAction.ALLOW:
+            confidences.append(rule_hit.confidence)
+            acting.append(rule_hit)
+            block = block or (entry.block_author and wanted == entry.action)
+    if SEVERITY[action] > SEVERITY[limits.max_action]:
+        action, block = limits.max_action, False
+    if action == ModerationAction.ALLOW:
+        confidence = CONFIDENCE_WHEN_NOTHING_FOUND
+    elif action == ModerationAction.REVIEW:
+        confidence = 1.0 - max(confidences)  # how sure we are that it is *not* for us to decide alone
+        confidence = max(0.3, min(confidence, 0.7))
+    else:
+        confidence = max(confidences)
+    # A question still needs an answer when only personal data was hidden (the city answers
+    # without repeating it); a comment hidden for abuse or spam, or deleted, does not.
+    question_stands = action in (ModerationAction.ALLOW, ModerationAction.REVIEW) or (
+        action == ModerationAction.HIDE and all(h.rule_id.startswith("personal_data.") for h in acting)
+    )
+    needs_answer = limits.always_needs_answer or (findings.is_question and question_stands)
+    return Outcome(action, block and action == ModerationAction.DELETE, round(confidence, 3), needs_answer)
+
+
+def decision_id_for(event_id: str, policy_name: str) -> str:
+    """One decision per item version and policy: a redelivered event gets the same id."""
+    return deterministic_id("moderation", event_id, policy_name)
+
+
+def decide(event: SocialEvent, findings: Findings, policy: Policy, *, decided_at: datetime) -> ModerationDecision:
+    outcome = decide_outcome(findings, event.kind, policy)
+    return ModerationDecision(
+        decision_id=decision_id_for(event.event_id, policy.name),
+        event_id=event.event_id,
+        platform=event.platform,
+        account_id=event.account_id,
+        item_id=event.item_id,
+        thread_id=event.thread_id,
+        author_id=event.author.id,
+        item_kind=event.kind,
+        action=outcome.action,
+        block_author=outcome.block_author,
+        needs_answer=outcome.needs_answer,
+        rules=list(findings.hits),
+        confidence=outcome.confidence,
+        masked_text=findings.masked_text,
+        language=findings.language,
+        notification_text=notification_for(outcome.action, [h.rule_id for h in findings.hits], outcome.block_author),
+        policy=policy.name,
+        decided_at=decided_at,
+    )

@@ -1,0 +1,180 @@
+"""Direct, concrete, serious questions (must be answered) versus opinions and rhetorical questions.
+
+Guideline (seeds/001_206af399bca50804.txt, "Svara så fort som möjligt"): "I kommentarsflödet
+svarar vi alltid på direkta, konkreta och seriösa frågor som ställs. Tyckanden och eventuellt
+”gnäll” är inget vi bemöter" and ("Riktlinjer vid hantering av kommentarer"): "Det är viktigt att
+vi svarar på relevanta frågor, men åsikter och tyckanden är ingenting vi går in och bemöter."
+
+A sentence is a question when it is an interrogative clause (hur/när/var/vad/varför/vem/vilken…
+directly followed by a verb, not by a subject: "När jag kom hem …" is not a question), a
+verb-first clause ("Kan ni …", "Finns det …", "Går det …"), or an indirect question ("Jag undrar
+om …", "Vet någon …"); in English the same with how/when/where/can/is/do …. It is *not* one that
+needs an answer when it is rhetorical or a complaint: "?!", swearing ("Vad fan håller ni på
+med?!"), tag questions ("… eller hur?"), stock rhetorical phrases ("Hur svårt kan det vara?").
+Language comes from `py3langid` (its model ships in the wheel).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from socialops_common.events import RuleHit
+
+from ..text import fold_pattern, normalise
+from . import CLAUSE_QUESTIONS, hit
+
+_SV_INTERROGATIVES = r"(hur|när|var|vart|varifrån|vad|varför|vem|vems|vilken|vilket|vilka|hurdan)"
+_SV_SUBJECTS = r"(jag|vi|man|du|han|hon|de|dom|den|det|ni|min|mitt|mina|vår|vårt|våra|ens|alla|folk)"
+_SV_FINITE_VERBS = (
+    r"(kan|kommer|ska|skall|finns|går|gäller|har|hade|är|var|blir|behöver|måste|får|fick|borde|bör|"
+    r"vill|skulle|gör|gjorde|tar|öppnar|stänger|kostar|börjar|slutar|sker|händer|hände|fungerar|funkar|"
+    r"betyder|innebär|hittar|ansöker|anmäler|söker|bokar|lämnar|hämtar|vänder|ringer|mejlar|kontaktar|"
+    r"stämmer|avgör|bestämmer|ansvarar|räknas|beräknas|planeras|byggs|görs|fattas|står|ligger|tycker|"
+    r"tänker|menar|hjälper|svarar|handlar|töms|plogas|sandas|sopas|lagas|åtgärdas|hanteras|når|hör|"
+    r"brukar|hinner|orkar|vet|var|kom)"
+)
+_SV_VERB_FIRST = (
+    r"(kan|kommer|ska|skall|finns|går|gäller|har|är|blir|behöver|måste|får|borde|bör|vill|skulle|"
+    r"gör|stämmer|fungerar|funkar|öppnar|stänger|kostar|brukar|hinner|tar|räcker|vet|planerar|"
+    r"tänker|jobbar|arbetar|hämtas|töms|plogas|sandas|lagas|byggs|gjorde|hade|var|fick|kostade|"
+    r"tycker|menar|gick|såg|hörde)"
+)
+# Verb-first clauses that are requests even without a question mark ("Kan ni laga lampan").
+_SV_REQUEST_VERBS = r"(kan|finns|går|får|gäller|stämmer|har|ska|skall|behöver|måste|är|kommer|brukar|blir)"
+_EN_QUESTION_START = (
+    r"(how|when|where|what|why|who|which|whose|can|could|will|would|is|are|was|were|do|does|did|"
+    r"should|shall|may|has|have)"
+)
+
+_QUESTION_START = [
+    # interrogative + finite verb (or "hur länge/mycket/många …")
+    rf"^{_SV_INTERROGATIVES}\s+({_SV_FINITE_VERBS}|länge|mycket|många|lång|ofta|dags|tid|mkt|gammal|stor)\b",
+    # "vilken/vilket/vilka + noun + verb": "Vilka dagar har återvinningscentralen öppet?"
+    r"^(vilken|vilket|vilka|vad\s+för|hur\s+många|hur\s+mycket)\s+\w+\s+\w+",
+    rf"^{_SV_REQUEST_VERBS}\s+(ni|man|jag|vi|det|den|du|någon|kommunen|staden|ert|er|era|där|alla|vårt|våra|min|mitt|mina|barn|de|dom|bussen|badet|biblioteket|skolan|förskolan|parkeringen|vägen|gatan|tömningen|avgiften)\b",
+    rf"^{_EN_QUESTION_START}\s+\w+",
+]
+_VERB_FIRST_WITH_MARK = rf"^{_SV_VERB_FIRST}\s+\w+.*\?"
+_INDIRECT = [
+    r"\b(jag|vi)\s+undrar\b",
+    r"^undrar\s+(om|hur|när|var|vad|varför|vem|vilken|vilket|vilka|över)\b",
+    r"\bundrar\s+(om|hur|när|var|vad|varför|vem|vilken|vilket|vilka)\b",
+    r"\b(skulle|vill)\s+(gärna\s+)?(vilja\s+)?(veta|få\s+veta|fråga|ha\s+svar)\b",
+    r"\b(någon|ngn|nån)\s+som\s+vet\b",
+    r"\bvet\s+(någon|ni|du|nån|ngn)\b",
+    r"\b(tacksam|glad)\s+(för|över)\s+(ett\s+)?svar\b",
+    r"\bkan\s+(någon|ni|du)\s+(svara|förklara|berätta|hjälpa|informera)\b",
+    r"\bvart\s+(ska|kan|bör)\s+(jag|vi|man)\s+vända\b",
+    r"\bvem\s+(ska|kan|bör)\s+(jag|vi|man)\s+(kontakta|ringa|vända)\b",
+    r"\bi\s+(wonder|was\s+wondering)\b",
+    r"\b(i'd|i\s+would|we'd)\s+like\s+to\s+know\b",
+    r"\b(does|do)\s+anyone\s+know\b",
+    r"\bplease\s+(tell|let)\s+(me|us)\b",
+    r"\bkan\s+ni\s+(meddela|återkomma|kolla|titta|se\s+till|ta\s+bort|hjälpa)\b",
+]
+_RHETORICAL = [
+    r"\?\s*!|!\s*\?",  # "?!" is outrage, not a request for information
+    r"\b(vad|hur|varför|vem)\s+(i\s+)?(fan|helvete|jävla|jävlar|faen|fasen|tusan|i\s+hela\s+friden)\b",
+    r"\bwhat\s+the\s+(hell|fuck|heck)\b",
+    r"\beller\s+hur\s*\?",
+    r"\b(hur|vad)\s+(svårt|dumt|korkat|dumma|korkade|dum|korkad)\b",
+    r"\bhur\s+(tänkte|tänker|resonerade|resonerar)\s+(ni|ni\s+nu|ni\s+där|man|de|dom)\b",
+    r"\b(skämtar|skojar)\s+(ni|du)\b",
+    r"\bvem\s+bryr\s+sig\b",
+    r"\bvad\s+(tror|trodde|väntar)\s+(ni|du|man)\s+(själva|er|dig|på)?\s*\??$",
+    r"\bseriöst\s*\?",
+    r"\bpå\s+riktigt\s*\?",
+    r"\b(är|e)\s+(ni|du)\s+(helt\s+)?(dum|dumma|galna|galen|tokiga|seriösa|inte\s+kloka|inte\s+klok|från\s+vettet|dumma\s+i\s+huvudet)\b",
+    r"\bhar\s+(ni|du)\s+(helt\s+)?(tappat|förlorat)\s+(förståndet|vettet|det)\b",
+    r"\b(varför|hur)\s+(ska|skulle)\s+(vi|man|jag)\s+(\w+\s+){0,3}(betala|acceptera|finna\s+oss)\s+(för|i)\s+(detta|det\s+här|sånt)\b",
+    r"\bhur\s+länge\s+ska\s+(vi|man)\s+(behöva\s+)?(stå\s+ut|tåla|acceptera|finna\s+oss)\b",
+    r"\bvarför\s+(är|blir)\s+(allt|det\s+alltid|ni\s+alltid|kommunen\s+alltid)\b",
+    r"\bvem\s+(fan|i\s+helvete)?\s*(röstade|valde|anställde)\b",
+    r"\bwho\s+cares\b",
+    r"\bare\s+you\s+(serious|kidding|joking|stupid|insane)\b",
+    r"\bhow\s+(hard|difficult|stupid)\s+(can|could|is)\b",
+    r"\bvad\s+är\s+det\s+för\s+(fel|skit)\b",
+    r"\bvarför\s+inte\s+bara\b",
+    r"\bvad\s+(hände|händer)\s+med\s+(sunt\s+förnuft|förnuftet)\b",
+]
+
+
+@dataclass(frozen=True)
+class QuestionFinding:
+    needs_answer: bool
+    language: str | None
+    spans: tuple[tuple[int, int], ...]
+    confidence: float
+
+
+@cache
+def _compiled() -> tuple[list[re.Pattern[str]], list[re.Pattern[str]], list[re.Pattern[str]]]:
+    def compile_all(patterns: list[str]) -> list[re.Pattern[str]]:
+        return [re.compile(fold_pattern(p)) for p in patterns]
+
+    return compile_all([*_QUESTION_START, _VERB_FIRST_WITH_MARK]), compile_all(_INDIRECT), compile_all(_RHETORICAL)
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_LEADING_NOISE = re.compile(r"^[\s,;:\-–(\"'“”]*(hej|hallå|hejsan|tjena|hi|hello|god\s+morgon|ok|okej|men|och|så|alltså|fast|ja|nej)?[\s,;:!\-–]*")
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code from py3langid, restricted to the languages our citizens write in."""
+    import py3langid
+
+    if len(text.strip()) < 3:
+        return None
+    language, _ = py3langid.classify(text)
+    if language in ("no", "da") and re.search(r"[äöÄÖ]", text):
+        return "sv"  # short Swedish texts are often taken for Norwegian/Danish; ä/ö settle it
+    if language in ("no", "da") and re.search(r"\b(och|inte|jag|det|är|att|som|kommunen)\b", text.lower()):
+        return "sv"
+    return language
+
+
+@cache
+def _langid_setup() -> None:
+    import py3langid
+
+    py3langid.set_languages(["sv", "en", "da", "no", "de", "fi", "ar", "so", "fa", "pl", "es", "fr"])
+
+
+def find_questions(text: str) -> QuestionFinding:
+    """Whether `text` asks a direct, concrete, serious question, where, and in which language."""
+    _langid_setup()
+    language = detect_language(text)
+    starts, indirect, rhetorical = _compiled()
+    n = normalise(text)
+    spans: list[tuple[int, int]] = []
+    rhetorical_seen = False
+    for m in _SENTENCE.finditer(n.text):
+        sentence = m.group()
+        stripped = _LEADING_NOISE.sub("", sentence, count=1).strip()
+        if len(re.findall(r"\w+", stripped)) < 2 and "?" not in sentence:
+            continue
+        if any(p.search(sentence) for p in rhetorical):
+            rhetorical_seen = True
+            continue
+        is_question = any(p.search(stripped) for p in starts) or any(p.search(sentence) for p in indirect)
+        if not is_question and sentence.rstrip().endswith("?"):
+            # a question mark on a clause of at least three words that is not a bare statement
+            # ending in "?": keep clauses that have an interrogative somewhere in them
+            words = re.findall(r"\w+", stripped)
+            is_question = len(words) >= 3 and bool(
+                re.search(fold_pattern(rf"\b{_SV_INTERROGATIVES}\b|\b(om|if)\b|\b{_EN_QUESTION_START}\b"), stripped)
+            )
+        if is_question and len(re.findall(r"\w+", stripped)) >= 2:
+            spans.append(n.span(m.start(), m.end()))
+    confidence = 0.85 if spans else (0.8 if rhetorical_seen else 0.9)
+    return QuestionFinding(bool(spans), language, tuple(spans), confidence)
+
+
+def classify_questions(text: str) -> list[RuleHit]:
+    """`questions.direct` when the comment asks something the city must answer."""
+    finding = find_questions(text)
+    if not finding.needs_answer:
+        return []
+    return [hit("questions.direct", CLAUSE_QUESTIONS, finding.confidence, [(s, e, "question") for s, e in finding.spans])]
