@@ -1,0 +1,94 @@
+"""`socialops-ingest`: serve the webhooks, publish the account inventory, import, simulate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from socialops_common.observability import configure_logging
+
+from .settings import IngestSettings
+
+
+def _serve(args: argparse.Namespace, settings: IngestSettings) -> int:
+    import uvicorn
+
+    from .service import create_app
+
+    configure_logging("ingest", settings.log_level, settings.log_format)
+    uvicorn.run(create_app(settings), host=args.host or settings.http_host, port=args.port or settings.http_port,
+                log_config=None, access_log=False)
+    return 0
+
+
+def _accounts_publish(args: argparse.Namespace, settings: IngestSettings) -> int:
+    from .accounts import load_inventory, publish_inventory
+    from .publisher import EventPublisher
+
+    records = load_inventory(args.file or settings.accounts_file)
+
+    async def run() -> None:
+        publisher = EventPublisher(settings, timeout_s=max(settings.publish_timeout_s, 10.0))
+        try:
+            await publish_inventory(publisher, records)
+        finally:
+            await publisher.stop()
+
+    asyncio.run(run())
+    print(f"published {len(records)} accounts to social.accounts.v1 on {settings.kafka_bootstrap}")
+    return 0
+
+
+def _import(args: argparse.Namespace, settings: IngestSettings) -> int:
+    from .replay import import_file
+
+    report = asyncio.run(import_file(args.file, settings))
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _simulate(args: argparse.Namespace, settings: IngestSettings) -> int:
+    from .simulate import run_simulation
+
+    report = asyncio.run(run_simulation(settings, target=args.target, rate=args.rate, duration=args.duration,
+                                        seed=args.seed, batch=args.batch))
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="socialops-ingest", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the webhook receivers (HTTP)")
+    serve.add_argument("--port", type=int, default=None, help="default: SOCIALOPS_HTTP_PORT or 8080")
+    serve.add_argument("--host", default=None, help="default: SOCIALOPS_HTTP_HOST or 0.0.0.0")
+    serve.set_defaults(handler=_serve)
+
+    accounts = commands.add_parser("accounts", help="the account inventory")
+    accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
+    publish = accounts_commands.add_parser("publish", help="publish the inventory to social.accounts.v1")
+    publish.add_argument("--file", default=None, help="default: SOCIALOPS_ACCOUNTS_FILE")
+    publish.set_defaults(handler=_accounts_publish)
+
+    importer = commands.add_parser(
+        "import", help="replay an NDJSON file: canonical events, or recorded signed webhooks (see README)"
+    )
+    importer.add_argument("file")
+    importer.set_defaults(handler=_import)
+
+    simulate = commands.add_parser("simulate", help="send realistic, signed webhooks to a running ingest")
+    simulate.add_argument("--rate", type=float, default=20.0, help="events per second")
+    simulate.add_argument("--duration", type=float, default=10.0, help="seconds")
+    simulate.add_argument("--target", default="http://127.0.0.1:8080", help="base URL of ingest")
+    simulate.add_argument("--seed", type=int, default=2024)
+    simulate.add_argument("--batch", type=int, default=1, help="events per webhook POST (platforms batch)")
+    simulate.set_defaults(handler=_simulate)
+
+    args = parser.parse_args(argv)
+    return args.handler(args, IngestSettings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
