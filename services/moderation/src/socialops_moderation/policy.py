@@ -125,6 +125,9 @@ class Outcome:
     block_author: bool
     confidence: float
     needs_answer: bool
+    # what the rules would do if every hit were certain: what a reviewer "confirms"
+    suggested_action: ModerationAction = ModerationAction.ALLOW
+    suggested_block: bool = False
 
 
 def _ignored(rule_id: str, ignore: tuple[str, ...]) -> bool:
@@ -134,11 +137,16 @@ def _ignored(rule_id: str, ignore: tuple[str, ...]) -> bool:
 def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outcome:
     limits = policy.limits(kind)
     action, block, confidences = ModerationAction.ALLOW, False, []
+    suggested, suggested_block = ModerationAction.ALLOW, False
     acting: list[RuleHit] = []
     for rule_hit in findings.hits:
         if _ignored(rule_hit.rule_id, limits.ignore_rules):
             continue
         entry = policy.rule_action(rule_hit.rule_id)
+        if SEVERITY[entry.action] > SEVERITY[suggested]:
+            suggested, suggested_block = entry.action, entry.block_author
+        elif entry.action == suggested:
+            suggested_block = suggested_block or entry.block_author
         wanted = entry.action
         if rule_hit.confidence < entry.min_confidence and SEVERITY[wanted] > SEVERITY[ModerationAction.REVIEW]:
             wanted = ModerationAction.REVIEW  # uncertain: a person decides
@@ -164,7 +172,16 @@ def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outco
         action == ModerationAction.HIDE and all(h.rule_id.startswith("personal_data.") for h in acting)
     )
     needs_answer = limits.always_needs_answer or (findings.is_question and question_stands)
-    return Outcome(action, block and action == ModerationAction.DELETE, round(confidence, 3), needs_answer)
+    if SEVERITY[suggested] > SEVERITY[limits.max_action]:
+        suggested, suggested_block = limits.max_action, False
+    return Outcome(
+        action,
+        block and action == ModerationAction.DELETE,
+        round(confidence, 3),
+        needs_answer,
+        suggested,
+        suggested_block and suggested == ModerationAction.DELETE,
+    )
 
 
 def decision_id_for(event_id: str, policy_name: str) -> str:
@@ -173,8 +190,20 @@ def decision_id_for(event_id: str, policy_name: str) -> str:
 
 
 def decide(event: SocialEvent, findings: Findings, policy: Policy, *, decided_at: datetime) -> ModerationDecision:
+    return decide_with_suggestion(event, findings, policy, decided_at=decided_at)[0]
+
+
+def decide_with_suggestion(
+    event: SocialEvent, findings: Findings, policy: Policy, *, decided_at: datetime
+) -> tuple[ModerationDecision, dict[str, Any] | None]:
+    """The decision, and for a review decision what confirming it would do."""
     outcome = decide_outcome(findings, event.kind, policy)
-    return ModerationDecision(
+    suggestion = (
+        {"action": outcome.suggested_action.value, "block_author": outcome.suggested_block}
+        if outcome.action == ModerationAction.REVIEW
+        else None
+    )
+    decision = ModerationDecision(
         decision_id=decision_id_for(event.event_id, policy.name),
         event_id=event.event_id,
         platform=event.platform,
@@ -194,3 +223,4 @@ def decide(event: SocialEvent, findings: Findings, policy: Policy, *, decided_at
         policy=policy.name,
         decided_at=decided_at,
     )
+    return decision, suggestion

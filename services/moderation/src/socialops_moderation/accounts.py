@@ -1,0 +1,47 @@
+"""The account inventory as moderation needs it: which policy override each account uses.
+
+Read from the compacted `social.accounts.v1` from the beginning on every start (no consumer
+group: every replica needs all of it), then followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiokafka import AIOKafkaConsumer
+from pydantic import ValidationError
+from socialops_common.events import AccountRecord
+from socialops_common.topics import ACCOUNTS
+
+log = structlog.get_logger("moderation.accounts")
+
+
+class AccountPolicies:
+    def __init__(self) -> None:
+        self._policy: dict[tuple[str, str], str | None] = {}
+
+    def update(self, record: AccountRecord) -> None:
+        self._policy[(record.platform.value, record.external_id)] = record.moderation_policy
+
+    def policy_for(self, platform: str, account_id: str) -> str | None:
+        return self._policy.get((platform, account_id))
+
+    async def follow(self, bootstrap: str, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            ACCOUNTS, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
+                    for record in records:
+                        if record.value is None:
+                            continue  # tombstone: nothing to learn
+                        try:
+                            self.update(AccountRecord.model_validate_json(record.value))
+                        except ValidationError as error:
+                            log.warning("account record not understood", offset=record.offset, error=str(error)[:300])
+        finally:
+            await consumer.stop()

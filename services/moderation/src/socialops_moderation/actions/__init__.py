@@ -1,0 +1,1 @@
+"""Platform actions: decisions that hide/delete/block become commands; the executor carries them out."""

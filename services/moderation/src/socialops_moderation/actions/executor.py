@@ -1,0 +1,106 @@
+"""The executor: platform-action commands from `social.actions.v1` carried out once each.
+
+Own consumer group. For each command: if its action_id is already done (or dry-run) in
+PostgreSQL it is skipped — the same action redelivered is never executed twice; otherwise it is
+recorded as started, carried out through the Graph API (retries with backoff), recorded as finished,
+and its `PlatformActionOutcome` is published to the same topic; then the offset is committed.
+Outcomes on the topic (ours included) are ignored. A command that crashed mid-way ("started") is
+tried again: hide and delete are idempotent on the platforms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from pydantic import TypeAdapter, ValidationError
+from socialops_common.events import ActionMessage, PlatformActionCommand, PlatformActionOutcome, thread_key, utc_now
+from socialops_common.kafka import dead_letter, publish_dead_letter, to_bytes
+from socialops_common.topics import ACTIONS
+
+from ..metrics import ACTIONS as ACTIONS_METRIC
+from ..metrics import DEAD_LETTERS
+from ..store import ModerationStore
+from .graph import GraphApi
+
+log = structlog.get_logger("moderation.executor")
+_ACTION_MESSAGE = TypeAdapter(ActionMessage)
+FINISHED = {"done", "dry_run", "failed"}
+
+
+class ActionExecutor:
+    def __init__(self, *, bootstrap: str, group_id: str, producer: AIOKafkaProducer, store: ModerationStore, graph: GraphApi) -> None:
+        self.bootstrap = bootstrap
+        self.group_id = group_id
+        self.producer = producer
+        self.store = store
+        self.graph = graph
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = AIOKafkaConsumer(
+            ACTIONS, bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=100)
+                for records in batches.values():
+                    for record in records:
+                        await self.handle(record)
+                if batches:
+                    await consumer.commit()
+        finally:
+            await consumer.stop()
+
+    async def handle(self, record: ConsumerRecord) -> PlatformActionOutcome | None:
+        try:
+            message = _ACTION_MESSAGE.validate_python(json.loads(record.value or b"null"))
+        except (ValidationError, ValueError) as error:
+            letter = dead_letter(
+                source="moderation.executor", reason=f"not a platform action message: {error}"[:2000], payload=record.value or b"",
+                topic=record.topic, partition=record.partition, offset=record.offset, key=record.key,
+            )
+            await publish_dead_letter(self.producer, letter)
+            DEAD_LETTERS.labels("moderation.executor").inc()
+            return None
+        if not isinstance(message, PlatformActionCommand):
+            return None  # an outcome: a record of something done, nothing to do
+        return await self.execute(message)
+
+    async def execute(self, command: PlatformActionCommand) -> PlatformActionOutcome | None:
+        if await self.store.action_status(command.action_id) in FINISHED:
+            log.info("action already carried out", action_id=command.action_id, operation=command.operation.value)
+            return None
+        await self.store.action_started(
+            command.action_id, command.decision_id, command.platform.value, command.account_id, command.item_id,
+            command.operation.value,
+        )
+        result = await self.graph.execute(command)
+        outcome = PlatformActionOutcome(
+            action_id=command.action_id,
+            decision_id=command.decision_id,
+            event_id=command.event_id,
+            platform=command.platform,
+            account_id=command.account_id,
+            item_id=command.item_id,
+            thread_id=command.thread_id,
+            operation=command.operation,
+            status=result.status,
+            attempts=result.attempts,
+            http_status=result.http_status,
+            detail=result.detail,
+            completed_at=utc_now(),
+        )
+        await self.store.action_finished(outcome)
+        await self.producer.send_and_wait(
+            ACTIONS, to_bytes(outcome), key=thread_key(command.platform, command.account_id, command.thread_id)
+        )
+        ACTIONS_METRIC.labels(command.platform.value, command.operation.value, result.status.value).inc()
+        log.info(
+            "platform action", action_id=command.action_id, operation=command.operation.value,
+            status=result.status.value, attempts=result.attempts, detail=result.detail[:200],
+        )
+        return outcome

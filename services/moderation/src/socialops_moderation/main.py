@@ -1,0 +1,172 @@
+"""The moderation service — open this first.
+
+Every citizen comment (new or edited), mention and inbound DM on `social.events.v1` is read by the
+city's rules (`classify.py`, `rules/`), turned into a decision by the policy file (`policy.py`,
+`data/policy.yaml`, per-account overrides from `social.accounts.v1`) and published on
+`social.moderation.v1`. Decisions to hide/delete/block become commands on `social.actions.v1`,
+carried out by the executor (`actions/`) against the Graph API — dry-run unless a page token is
+configured. Uncertain items wait in the review queue (PostgreSQL) for an editor (`review.py`).
+
+    socialops-moderation serve --port 8081
+
+One process: FastAPI (review API, /metrics, /healthz, /readyz) and, started by its lifespan, the
+decision consumer, the executor and the account follower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import asyncpg
+import structlog
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from socialops_common.kafka import ensure_topics, make_producer
+from socialops_common.observability import Health, configure_logging, database_reachable, kafka_reachable, metrics_route
+
+from .accounts import AccountPolicies
+from .actions.executor import ActionExecutor
+from .actions.graph import GraphApi
+from .classify import Classifier
+from .consumer import DecisionConsumer, Moderator
+from .metrics import REVIEW_QUEUE
+from .policy import PolicyBook
+from .review import review_router
+from .rules.links import LinkLists
+from .rules.personal_data import PersonalDataConfig
+from .rules.spam import SpamConfig, SpamTracker
+from .settings import ModerationSettings
+from .store import ModerationStore, migrate
+
+SERVICE = "moderation"
+log = structlog.get_logger(SERVICE)
+
+
+def build_moderator(settings: ModerationSettings) -> Moderator:
+    classifier = Classifier(
+        personal_data=PersonalDataConfig(
+            allowed_phone_numbers=settings.allowed_phone_numbers(), allowed_email_domains=settings.allowed_email_domains()
+        ),
+        links=LinkLists.load(settings.moderation_links_file),
+        spam=SpamTracker(SpamConfig(window=timedelta(minutes=settings.moderation_spam_window_minutes))),
+    )
+    return Moderator(classifier, PolicyBook.load(settings.moderation_policy_file), AccountPolicies())
+
+
+@dataclass
+class ModerationService:
+    """Everything the process runs, wired in one place."""
+
+    settings: ModerationSettings
+    health: Health = field(default_factory=Health)
+    pool: asyncpg.Pool | None = None
+    producer: AIOKafkaProducer | None = None
+    store: ModerationStore | None = None
+    graph: GraphApi | None = None
+    moderator: Moderator | None = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def start(self) -> None:
+        settings = self.settings
+        await ensure_topics(settings.kafka_bootstrap)
+        self.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=8)
+        applied = await migrate(self.pool)
+        self.store = ModerationStore(self.pool)
+        REVIEW_QUEUE.set(await self.store.review_queue_size())
+        self.producer = make_producer(settings, SERVICE)
+        await self.producer.start()
+        self.graph = GraphApi(
+            settings.graph_api_url, settings.graph_tokens, max_attempts=settings.graph_max_attempts,
+            backoff_s=settings.graph_backoff_s,
+        )
+        self.moderator = build_moderator(settings)
+        decisions = DecisionConsumer(
+            bootstrap=settings.kafka_bootstrap, group_id=settings.moderation_consumer_group, producer=self.producer,
+            store=self.store, moderator=self.moderator,
+        )
+        executor = ActionExecutor(
+            bootstrap=settings.kafka_bootstrap, group_id=settings.moderation_executor_group, producer=self.producer,
+            store=self.store, graph=self.graph,
+        )
+        self._tasks = [
+            asyncio.create_task(self._supervise("accounts", lambda: self.moderator.accounts.follow(settings.kafka_bootstrap, self._stop))),
+            asyncio.create_task(self._supervise("decisions", lambda: decisions.run(self._stop))),
+            asyncio.create_task(self._supervise("executor", lambda: executor.run(self._stop))),
+        ]
+        self.health.add("kafka", kafka_reachable(settings.kafka_bootstrap))
+        self.health.add("database", database_reachable(self.pool))
+        self.health.started = True
+        log.info(
+            "moderation started", migrations=applied, dry_run_accounts="all" if not settings.graph_tokens else "those without a token",
+            reviewers=len(settings.reviewers()),
+        )
+
+    async def _supervise(self, name: str, run) -> None:  # noqa: ANN001 - a coroutine factory
+        """Keep a consumer running: on an error, log it and start again (offsets were not committed)."""
+        while not self._stop.is_set():
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer failed; restarting", consumer=name)
+                await asyncio.sleep(1.0)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self.health.started = False
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), 10)
+        for task in self._tasks:
+            task.cancel()
+        if self.graph:
+            await self.graph.close()
+        if self.producer:
+            await self.producer.stop()
+        if self.pool:
+            await self.pool.close()
+
+
+def create_app(settings: ModerationSettings | None = None) -> FastAPI:
+    settings = settings or ModerationSettings()
+    service = ModerationService(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(title="socialops moderation", lifespan=lifespan)
+    app.state.service = service
+    app.include_router(review_router(service, settings.reviewers()))
+    for route in [*service.health.routes(), metrics_route()]:
+        app.router.routes.append(route)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="socialops-moderation", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the service (HTTP API + consumers)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=None)
+    args = parser.parse_args(argv)
+    settings = ModerationSettings()
+    configure_logging(SERVICE, settings.log_level, settings.log_format)
+    if args.command == "serve":
+        uvicorn.run(create_app(settings), host=args.host, port=args.port or settings.http_port, log_config=None)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""Moderation settings (environment variables, prefix SOCIALOPS_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from socialops_common.settings import CommonSettings
+
+
+class ModerationSettings(CommonSettings):
+    http_port: int = 8081
+    # "token:name,token:name": who may use the review API, and the name recorded as decided_by
+    moderation_review_tokens: str = ""
+    moderation_policy_file: str | None = Field(default=None, description="replaces data/policy.yaml")
+    moderation_links_file: str | None = Field(default=None, description="replaces data/links.yaml")
+    moderation_allowed_phone_numbers: str = "112,1177,114 14,042-10 50 00"
+    moderation_allowed_email_domains: str = "helsingborg.se"
+    moderation_spam_window_minutes: float = 60.0
+    moderation_consumer_group: str = "socialops-moderation"
+    moderation_executor_group: str = "socialops-moderation-actions"
+    # Graph API: per-account page access tokens as JSON {"<page or ig account id>": "<token>"};
+    # an account without a token is dry-run (the command is logged and recorded, nothing is sent).
+    graph_api_url: str = "https://graph.facebook.com/v21.0"
+    graph_tokens: dict[str, str] = Field(default_factory=dict)
+    graph_max_attempts: int = 5
+    graph_backoff_s: float = 0.5
+
+    def reviewers(self) -> dict[str, str]:
+        pairs = [p.strip() for p in self.moderation_review_tokens.split(",") if p.strip()]
+        found = {}
+        for pair in pairs:
+            token, _, name = pair.partition(":")
+            if token and name:
+                found[token] = name
+        return found
+
+    def allowed_phone_numbers(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.moderation_allowed_phone_numbers.split(",") if p.strip())
+
+    def allowed_email_domains(self) -> tuple[str, ...]:
+        return tuple(p.strip().lower() for p in self.moderation_allowed_email_domains.split(",") if p.strip())

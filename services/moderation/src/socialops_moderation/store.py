@@ -1,0 +1,169 @@
+"""PostgreSQL through asyncpg: migrations, decisions, the review queue, executed actions.
+
+Plain SQL; migrations are the `migrations/*.sql` files, applied in name order at start-up, each once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+import asyncpg
+from socialops_common.events import ModerationDecision, PlatformActionOutcome
+
+MIGRATION_LOCK = 0x6D6F6465  # advisory lock id ("mode"): one replica migrates at a time
+
+
+async def migrate(pool: asyncpg.Pool) -> list[str]:
+    """Apply the migrations not applied yet; returns their names."""
+    applied = []
+    files = sorted(
+        (f for f in resources.files("socialops_moderation").joinpath("migrations").iterdir() if f.name.endswith(".sql")),
+        key=lambda f: f.name,
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS moderation_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["name"] for r in await conn.fetch("SELECT name FROM moderation_migrations")}
+        for migration in files:
+            if migration.name in done:
+                continue
+            await conn.execute(migration.read_text("utf-8"))
+            await conn.execute("INSERT INTO moderation_migrations (name) VALUES ($1)", migration.name)
+            applied.append(migration.name)
+    return applied
+
+
+@dataclass(frozen=True)
+class StoredDecision:
+    decision: ModerationDecision
+    suggested: dict[str, Any] | None
+    published: bool
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    decision: ModerationDecision
+    suggested: dict[str, Any] | None
+    status: str
+    queued_at: datetime
+    resolved_by: str | None
+    resolved_at: datetime | None
+    reason: str | None
+    resolution_decision_id: str | None
+
+
+class ModerationStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def decisions(self, decision_ids: list[str]) -> dict[str, StoredDecision]:
+        rows = await self.pool.fetch(
+            "SELECT decision, suggested, published_at FROM moderation_decisions WHERE decision_id = ANY($1::text[])",
+            decision_ids,
+        )
+        found = {}
+        for row in rows:
+            decision = ModerationDecision.model_validate_json(row["decision"])
+            suggested = json.loads(row["suggested"]) if row["suggested"] else None
+            found[decision.decision_id] = StoredDecision(decision, suggested, row["published_at"] is not None)
+        return found
+
+    async def save_decisions(self, items: list[tuple[ModerationDecision, dict[str, Any] | None]]) -> None:
+        """Insert new decisions (and queue the review ones) in one transaction; existing ids are kept."""
+        if not items:
+            return
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.executemany(
+                """INSERT INTO moderation_decisions
+                   (decision_id, event_id, platform, account_id, item_id, action, decision, suggested, decided_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9)
+                   ON CONFLICT (decision_id) DO NOTHING""",
+                [
+                    (
+                        d.decision_id, d.event_id, d.platform.value, d.account_id, d.item_id, d.action.value,
+                        d.model_dump_json(), json.dumps(s) if s else None, d.decided_at,
+                    )
+                    for d, s in items
+                ],
+            )
+            await conn.executemany(
+                """INSERT INTO review_queue (decision_id, platform, account_id, queued_at)
+                   VALUES ($1, $2, $3, $4) ON CONFLICT (decision_id) DO NOTHING""",
+                [(d.decision_id, d.platform.value, d.account_id, d.decided_at) for d, _ in items if d.action.value == "review"],
+            )
+
+    async def mark_published(self, decision_ids: list[str]) -> None:
+        await self.pool.execute(
+            "UPDATE moderation_decisions SET published_at = now() WHERE decision_id = ANY($1::text[]) AND published_at IS NULL",
+            decision_ids,
+        )
+
+    async def review_queue_size(self) -> int:
+        return await self.pool.fetchval("SELECT count(*) FROM review_queue WHERE status = 'pending'")
+
+    async def pending_reviews(self, account_id: str | None = None, platform: str | None = None, limit: int = 100) -> list[ReviewItem]:
+        rows = await self.pool.fetch(
+            """SELECT q.*, d.decision, d.suggested FROM review_queue q JOIN moderation_decisions d USING (decision_id)
+               WHERE q.status = 'pending' AND ($1::text IS NULL OR q.account_id = $1) AND ($2::text IS NULL OR q.platform = $2)
+               ORDER BY q.queued_at, q.decision_id LIMIT $3""",
+            account_id, platform, limit,
+        )
+        return [_review_item(r) for r in rows]
+
+    async def review_item(self, decision_id: str, conn: Any = None, lock: bool = False) -> ReviewItem | None:
+        sql = """SELECT q.*, d.decision, d.suggested FROM review_queue q JOIN moderation_decisions d USING (decision_id)
+                 WHERE q.decision_id = $1""" + (" FOR UPDATE OF q" if lock else "")
+        row = await (conn or self.pool).fetchrow(sql, decision_id)
+        return _review_item(row) if row else None
+
+    async def resolve(self, conn: Any, item: ReviewItem, resolution: ModerationDecision) -> None:
+        await conn.execute(
+            """INSERT INTO moderation_decisions
+               (decision_id, event_id, platform, account_id, item_id, action, decision, decided_at, published_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, now()) ON CONFLICT (decision_id) DO NOTHING""",
+            resolution.decision_id, resolution.event_id, resolution.platform.value, resolution.account_id,
+            resolution.item_id, resolution.action.value, resolution.model_dump_json(), resolution.decided_at,
+        )
+        await conn.execute(
+            """UPDATE review_queue SET status = 'resolved', resolved_by = $2, resolved_at = $3, reason = $4,
+               resolution_decision_id = $5 WHERE decision_id = $1""",
+            item.decision.decision_id, resolution.decided_by, resolution.decided_at, resolution.reason, resolution.decision_id,
+        )
+
+    # --- executed platform actions ---------------------------------------------------------------
+
+    async def action_status(self, action_id: str) -> str | None:
+        return await self.pool.fetchval("SELECT status FROM executed_actions WHERE action_id = $1", action_id)
+
+    async def action_started(self, action_id: str, decision_id: str, platform: str, account_id: str, item_id: str, operation: str) -> None:
+        await self.pool.execute(
+            """INSERT INTO executed_actions (action_id, decision_id, platform, account_id, item_id, operation, status)
+               VALUES ($1, $2, $3, $4, $5, $6, 'started') ON CONFLICT (action_id) DO NOTHING""",
+            action_id, decision_id, platform, account_id, item_id, operation,
+        )
+
+    async def action_finished(self, outcome: PlatformActionOutcome) -> None:
+        await self.pool.execute(
+            """UPDATE executed_actions SET status = $2, attempts = $3, http_status = $4, detail = $5, completed_at = $6
+               WHERE action_id = $1""",
+            outcome.action_id, outcome.status.value, outcome.attempts, outcome.http_status, outcome.detail, outcome.completed_at,
+        )
+
+
+def _review_item(row: Any) -> ReviewItem:
+    return ReviewItem(
+        decision=ModerationDecision.model_validate_json(row["decision"]),
+        suggested=json.loads(row["suggested"]) if row["suggested"] else None,
+        status=row["status"],
+        queued_at=row["queued_at"],
+        resolved_by=row["resolved_by"],
+        resolved_at=row["resolved_at"],
+        reason=row["reason"],
+        resolution_decision_id=row["resolution_decision_id"],
+    )

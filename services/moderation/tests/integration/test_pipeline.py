@@ -1,0 +1,100 @@
+"""Through the real broker and the real database: comment in, decision and platform action out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+from aiokafka import AIOKafkaProducer
+from socialops_common.kafka import to_bytes
+from socialops_common.testing import read_topic, wait_until
+from socialops_common.topics import ACTIONS, EVENTS, MODERATION
+from socialops_moderation.main import ModerationService
+from socialops_moderation.settings import ModerationSettings
+
+from ..helpers import FakeGraphApi, comment
+
+
+def settings_for(kafka_bootstrap: str, database_url: str, graph: FakeGraphApi | None, account: str) -> ModerationSettings:
+    suffix = uuid.uuid4().hex[:8]
+    return ModerationSettings(
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=database_url,
+        moderation_consumer_group=f"moderation-test-{suffix}",
+        moderation_executor_group=f"moderation-actions-test-{suffix}",
+        moderation_review_tokens="s3cret:Louise kommunikatör",
+        graph_api_url=graph.url if graph else "http://127.0.0.1:9/none",
+        graph_tokens={account: "page-token-123"} if graph else {},
+        graph_backoff_s=0.01,
+    )
+
+
+async def publish(bootstrap: str, *events) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            await producer.send_and_wait(EVENTS, to_bytes(event), key=event.partition_key)
+    finally:
+        await producer.stop()
+
+
+async def test_personnummer_comment_is_hidden_masked_and_hidden_once_on_the_platform(kafka_bootstrap, database_url):
+    account = f"page-{uuid.uuid4().hex[:8]}"
+    async with FakeGraphApi(fail_first=1) as graph:
+        service = ModerationService(settings_for(kafka_bootstrap, database_url, graph, account))
+        await service.start()
+        try:
+            event = comment("Hej! Mitt personnummer är 811218-9876, när får jag svar på min ansökan?", account=account)
+            await publish(kafka_bootstrap, event)
+
+            decisions = await read_topic(kafka_bootstrap, MODERATION, expected=1, timeout=30, where=lambda v: v.get("event_id") == event.event_id)
+            assert len(decisions) == 1
+            key, decision = decisions[0]
+            assert key == event.partition_key
+            assert decision["action"] == "hide" and decision["block_author"] is False
+            assert decision["needs_answer"] is True
+            assert "811218-9876" not in json.dumps(decision) and "[personnummer]" in decision["masked_text"]
+            assert "personal_data.personnummer" in {r["rule_id"] for r in decision["rules"]}
+            assert decision["notification_text"].startswith("Hej! Vi har dolt din kommentar")
+
+            await wait_until(lambda: len(graph.calls) >= 1, timeout=30)
+            assert graph.calls == [{"method": "POST", "path": f"/{event.item_id}", "data": {"is_hidden": "true"}, "token": "page-token-123"}]
+            outcomes = await read_topic(
+                kafka_bootstrap, ACTIONS, expected=1, timeout=20,
+                where=lambda v: v.get("type") == "outcome" and v.get("event_id") == event.event_id,
+            )
+            assert [(o["operation"], o["status"], o["attempts"]) for _, o in outcomes] == [("hide", "done", 2)]
+
+            # The same comment redelivered: no second decision, no second call to the platform.
+            await publish(kafka_bootstrap, event)
+            await asyncio.sleep(2.0)
+            again = await read_topic(kafka_bootstrap, MODERATION, expected=2, timeout=3, where=lambda v: v.get("event_id") == event.event_id)
+            assert len(again) == 1
+            assert len(graph.calls) == 1
+        finally:
+            await service.stop()
+
+
+async def test_threat_is_deleted_and_author_blocked_and_garbage_is_dead_lettered(kafka_bootstrap, database_url):
+    account = f"page-{uuid.uuid4().hex[:8]}"
+    async with FakeGraphApi() as graph:
+        service = ModerationService(settings_for(kafka_bootstrap, database_url, graph, account))
+        await service.start()
+        try:
+            event = comment("Jag vet var du bor, du ska få se.", account=account, author="troll-7")
+            producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+            await producer.start()
+            marker = uuid.uuid4().hex
+            await producer.send_and_wait(EVENTS, json.dumps({"not": "an event", "marker": marker}).encode(), key=b"x")
+            await producer.stop()
+            await publish(kafka_bootstrap, event)
+            await wait_until(lambda: len(graph.calls) >= 2, timeout=30)
+            assert sorted((c["method"], c["path"], tuple(c["data"].items())) for c in graph.calls) == sorted(
+                [("DELETE", f"/{event.item_id}", ()), ("POST", f"/{account}/blocked", (("user", "troll-7"),))]
+            )
+            letters = await read_topic(kafka_bootstrap, "social.deadletter.v1", expected=1, timeout=20, where=lambda v: marker in v.get("payload", ""))
+            assert letters and "not a SocialEvent" in letters[0][1]["reason"]
+        finally:
+            await service.stop()
