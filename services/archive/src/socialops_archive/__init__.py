@@ -1,0 +1,1 @@
+"""socialops archive: every post, comment, edit and removed comment kept as a public record."""

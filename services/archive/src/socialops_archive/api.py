@@ -1,0 +1,299 @@
+"""The query API for archivists and registrars (FastAPI; OpenAPI at /docs and /openapi.json)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, model_validator
+from socialops_common.events import Platform, SlaState
+from socialops_common.observability import Stopwatch
+
+from . import metrics, queries
+from .access import Permission, Principal, TokenBook
+from .queries import SearchFilters
+
+bearer = HTTPBearer(auto_error=False, description="token from SOCIALOPS_ARCHIVE_TOKENS")
+
+
+class ItemType(StrEnum):
+    POST = "post"
+    COMMENT = "comment"
+    REPLY = "reply"
+    MENTION = "mention"
+    DM = "dm"
+
+
+class ExportRequest(BaseModel):
+    account: str = Field(min_length=1, max_length=200, description="the platform id of the account")
+    from_: datetime = Field(alias="from")
+    to: datetime
+
+    model_config = {"populate_by_name": True}
+
+    @model_validator(mode="after")
+    def _period(self) -> ExportRequest:
+        if self.from_.tzinfo is None or self.to.tzinfo is None:
+            raise ValueError("from and to need a time zone (e.g. 2026-01-01T00:00:00Z)")
+        if self.to <= self.from_:
+            raise ValueError("to must be after from")
+        return self
+
+
+class ExportCreated(BaseModel):
+    id: str
+    status: str
+
+
+def _pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+async def principal_of(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    tokens: TokenBook = request.app.state.tokens
+    principal = tokens.principal(credentials.credentials) if credentials else None
+    if principal is None:
+        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+async def audit(
+    request: Request, principal: Principal, action: str, target: str | None, query: dict[str, Any], status: int
+) -> None:
+    """Every read, search and export is written down: who, what, when, with which query."""
+    await _pool(request).execute(
+        "INSERT INTO audit_log (principal, role, action, target, query, status) VALUES ($1, $2, $3, $4, $5, $6)",
+        principal.name, principal.role.value, action, target, json.dumps(query, default=str), status,
+    )
+
+
+async def require(request: Request, principal: Principal, permission: Permission, action: str,
+                  target: str | None = None, query: dict[str, Any] | None = None) -> None:
+    if not principal.may(permission):
+        await audit(request, principal, action, target, query or {}, 403)
+        raise HTTPException(403, f"role {principal.role.value} may not {permission.value.replace('_', ' ')}")
+
+
+router = APIRouter()
+Who = Annotated[Principal, Depends(principal_of)]
+
+
+def search_filters(
+    q: Annotated[str | None, Query(max_length=500, description="full-text query (Swedish stemming)")] = None,
+    account: Annotated[str | None, Query(max_length=200)] = None,
+    platform: Platform | None = None,
+    department: Annotated[str | None, Query(max_length=200)] = None,
+    type: ItemType | None = None,  # noqa: A002 - the API's word
+    author: Annotated[str | None, Query(max_length=200, description="author id or name")] = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    removed: bool | None = None,
+    hidden: bool | None = None,
+    rule: Annotated[str | None, Query(max_length=200, description="moderation rule id or prefix")] = None,
+    sla: SlaState | None = None,
+) -> SearchFilters:
+    for value in (from_, to):
+        if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+            raise HTTPException(422, "from/to need a time zone (e.g. 2026-01-01T00:00:00Z)")
+    if from_ and to and to <= from_:
+        raise HTTPException(422, "to must be after from")
+    return SearchFilters(
+        q=q or None, account=account, platform=platform.value if platform else None, department=department,
+        item_type=type.value if type else None, author=author, from_=from_, to=to, removed=removed,
+        hidden=hidden, rule=rule, sla=sla.value if sla else None,
+    )
+
+
+Filters = Annotated[SearchFilters, Depends(search_filters)]
+
+
+def _with_dm_access(request: Request, principal: Principal, f: SearchFilters) -> SearchFilters:
+    if f.item_type == "dm" and not principal.may(Permission.READ_DIRECT_MESSAGES):
+        return f  # the caller answers 403
+    return SearchFilters(**{**f.__dict__, "include_direct_messages": principal.may(Permission.READ_DIRECT_MESSAGES)})
+
+
+@router.get("/items", summary="Search the archive")
+async def search_items(
+    request: Request, principal: Who, f: Filters,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    await require(request, principal, Permission.SEARCH, "search", query=f.as_audit())
+    if f.item_type == "dm":
+        await require(request, principal, Permission.READ_DIRECT_MESSAGES, "search", query=f.as_audit())
+    with Stopwatch() as watch:
+        async with _pool(request).acquire() as connection:
+            items = await queries.search(connection, _with_dm_access(request, principal, f), principal, limit, offset)
+    metrics.QUERY_SECONDS.labels("search").observe(watch.seconds)
+    await audit(request, principal, "search", None, {**f.as_audit(), "limit": limit, "offset": offset}, 200)
+    return {"items": items, "limit": limit, "offset": offset,
+            "next_offset": offset + limit if len(items) == limit else None}
+
+
+@router.get("/items.csv", summary="The same search as CSV", response_class=Response)
+async def export_search_csv(
+    request: Request, principal: Who, f: Filters,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> Response:
+    await require(request, principal, Permission.SEARCH, "search_csv", query=f.as_audit())
+    if f.item_type == "dm":
+        await require(request, principal, Permission.READ_DIRECT_MESSAGES, "search_csv", query=f.as_audit())
+    with Stopwatch() as watch:
+        async with _pool(request).acquire() as connection:
+            items = await queries.search(connection, _with_dm_access(request, principal, f), principal, limit, 0)
+    metrics.QUERY_SECONDS.labels("search_csv").observe(watch.seconds)
+    out = io.StringIO()
+    columns = ["id", "platform", "account_id", "department", "type", "platform_item_id", "thread_id",
+               "author_id", "author_name", "occurred_at", "versions", "hidden", "deleted_by_city",
+               "deleted_by_author", "removed_at", "text"]
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for item in items:
+        flat = {**item, "author_id": item["author"]["id"], "author_name": item["author"]["name"]}
+        writer.writerow([flat[c] for c in columns])
+    await audit(request, principal, "search_csv", None, {**f.as_audit(), "limit": limit, "rows": len(items)}, 200)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="archive-search.csv"'})
+
+
+@router.get("/items/{item_id}", summary="One item with all versions, thread, history and registration")
+async def get_item(request: Request, principal: Who, item_id: Annotated[int, PathParam(ge=1, le=2**62)]) -> dict[str, Any]:
+    await require(request, principal, Permission.READ, "read", str(item_id))
+    with Stopwatch() as watch:
+        async with _pool(request).acquire() as connection:
+            detail = await queries.item_detail(connection, item_id, principal)
+    metrics.QUERY_SECONDS.labels("item").observe(watch.seconds)
+    if detail is None:
+        await audit(request, principal, "read", str(item_id), {}, 404)
+        raise HTTPException(404, f"no archived item {item_id}")
+    if detail["type"] == "dm":
+        await require(request, principal, Permission.READ_DIRECT_MESSAGES, "read", str(item_id))
+    await audit(request, principal, "read", str(item_id), {}, 200)
+    return detail
+
+
+@router.get("/registrations", summary="Registrations of removed comments with their e-mail status")
+async def list_registrations(
+    request: Request, principal: Who,
+    status: Annotated[str | None, Query(pattern="^(pending|sent)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    await require(request, principal, Permission.READ, "registrations")
+    rows = await _pool(request).fetch(
+        "SELECT g.id, g.number, g.registered_at, m.operation, m.source, m.removed_by, m.removed_at,"
+        " s.pdf_sha256, s.png_sha256, o.status, o.attempts, o.last_error, o.sent_at, o.recipient"
+        " FROM registration g JOIN removal m ON m.id = g.removal_ref"
+        " LEFT JOIN snapshot s ON s.registration_ref = g.id LEFT JOIN mail_outbox o ON o.registration_ref = g.id"
+        " WHERE $1::text IS NULL OR o.status = $1 ORDER BY g.id DESC LIMIT $2",
+        status, limit,
+    )
+    await audit(request, principal, "registrations", None, {"status": status}, 200)
+    return {"registrations": [queries.registration_view(r) for r in rows]}
+
+
+@router.get("/registrations/{registration_id}/snapshot.{fmt}", summary="The snapshot of a removed comment",
+            response_class=Response)
+async def get_snapshot(
+    request: Request, principal: Who, registration_id: Annotated[int, PathParam(ge=1, le=2**62)],
+    fmt: Annotated[str, PathParam(pattern="^(pdf|png)$")],
+) -> Response:
+    # The snapshot shows the removed text unmasked: it is the registered document itself.
+    await require(request, principal, Permission.READ_PERSONAL_DATA, "snapshot", str(registration_id))
+    column = "pdf" if fmt == "pdf" else "png"
+    data = await _pool(request).fetchval(
+        f"SELECT {column} FROM snapshot WHERE registration_ref = $1", registration_id
+    )
+    if data is None:
+        await audit(request, principal, "snapshot", str(registration_id), {"format": fmt}, 404)
+        raise HTTPException(404, "no snapshot (yet) for that registration")
+    await audit(request, principal, "snapshot", str(registration_id), {"format": fmt}, 200)
+    return Response(bytes(data), media_type="application/pdf" if fmt == "pdf" else "image/png")
+
+
+@router.post("/exports", status_code=202, response_model=ExportCreated, summary="Build an E-ARK SIP package")
+async def create_export(request: Request, principal: Who, body: ExportRequest) -> ExportCreated:
+    query = {"account": body.account, "from": body.from_.isoformat(), "to": body.to.isoformat()}
+    await require(request, principal, Permission.EXPORT, "export", body.account, query)
+    export_id = str(uuid.uuid4())
+    await _pool(request).execute(
+        "INSERT INTO export_package (id, account_id, period_from, period_to, requested_by)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        uuid.UUID(export_id), body.account, body.from_, body.to, principal.name,
+    )
+    await audit(request, principal, "export", export_id, query, 202)
+    request.app.state.exports.wake()
+    return ExportCreated(id=export_id, status="pending")
+
+
+async def _export_row(request: Request, principal: Principal, export_id: str, action: str) -> Any:
+    await require(request, principal, Permission.EXPORT, action, export_id)
+    try:
+        key = uuid.UUID(export_id)
+    except ValueError as error:
+        raise HTTPException(404, "no such export") from error
+    row = await _pool(request).fetchrow("SELECT * FROM export_package WHERE id = $1", key)
+    if row is None:
+        raise HTTPException(404, "no such export")
+    return row
+
+
+@router.get("/exports/{export_id}", summary="An export's status")
+async def get_export(request: Request, principal: Who, export_id: str) -> dict[str, Any]:
+    row = await _export_row(request, principal, export_id, "export_status")
+    await audit(request, principal, "export_status", export_id, {}, 200)
+    return {"id": str(row["id"]), "account": row["account_id"], "from": row["period_from"].isoformat(),
+            "to": row["period_to"].isoformat(), "status": row["status"], "items": row["items"],
+            "sha256": row["sha256"], "error": row["error"],
+            "package": f"/exports/{row['id']}/package" if row["status"] == "ready" else None}
+
+
+@router.get("/exports/{export_id}/package", summary="The package as a zip, when ready", response_class=Response)
+async def get_export_package(request: Request, principal: Who, export_id: str) -> Response:
+    row = await _export_row(request, principal, export_id, "export_download")
+    if row["status"] != "ready":
+        return JSONResponse({"id": export_id, "status": row["status"], "error": row["error"]}, status_code=409)
+    path = Path(row["path"])
+    if not await asyncio.to_thread(path.exists):
+        raise HTTPException(410, "the package file is gone from the export folder")
+    await audit(request, principal, "export_download", export_id, {}, 200)
+    return FileResponse(path, media_type="application/zip", filename=path.name)
+
+
+@router.get("/audit", summary="The audit log (admins)")
+async def read_audit_log(
+    request: Request, principal: Who,
+    principal_name: Annotated[str | None, Query(alias="principal", max_length=200)] = None,
+    action: Annotated[str | None, Query(max_length=50)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    await require(request, principal, Permission.READ_AUDIT_LOG, "audit")
+    rows = await _pool(request).fetch(
+        "SELECT * FROM audit_log WHERE ($1::text IS NULL OR principal = $1) AND ($2::text IS NULL OR action = $2)"
+        " ORDER BY id DESC LIMIT $3",
+        principal_name, action, limit,
+    )
+    await audit(request, principal, "audit", None, {"principal": principal_name, "action": action}, 200)
+    return {"entries": [
+        {"id": r["id"], "at": r["at"].isoformat(), "principal": r["principal"], "role": r["role"],
+         "action": r["action"], "target": r["target"], "query": json.loads(r["query"]), "status": r["status"]}
+        for r in rows
+    ]}
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)

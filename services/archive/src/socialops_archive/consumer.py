@@ -1,0 +1,175 @@
+"""Consume every topic the archive keeps, in batches: one transaction per batch, then commit offsets.
+
+At-least-once: offsets are committed only after the batch's transaction has committed, and the
+store is idempotent, so a crash between the two only means a harmless redelivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.producer import AIOKafkaProducer
+from pydantic import TypeAdapter, ValidationError
+from socialops_common import topics
+from socialops_common.events import (
+    AccountRecord,
+    ActionMessage,
+    ModerationDecision,
+    SlaStateChange,
+    SocialEvent,
+)
+from socialops_common.kafka import dead_letter, publish_dead_letter
+from socialops_common.observability import Stopwatch
+
+from . import metrics
+from .records import ArchiveBatch
+from .store import ArchiveStore
+
+log = structlog.get_logger("archive.consumer")
+
+ARCHIVED_TOPICS = (topics.EVENTS, topics.MODERATION, topics.SLA, topics.ACTIONS, topics.ACCOUNTS)
+_ACTION = TypeAdapter(ActionMessage)
+
+
+class UnreadableMessage(ValueError):
+    pass
+
+
+def add_to_batch(batch: ArchiveBatch, topic: str, value: bytes | None) -> None:
+    """Parse one message into the batch; `UnreadableMessage` says why it cannot be archived."""
+    if not value:
+        raise UnreadableMessage("empty message")
+    try:
+        if topic == topics.EVENTS:
+            batch.events.append(SocialEvent.model_validate_json(value))
+        elif topic == topics.MODERATION:
+            batch.decisions.append(ModerationDecision.model_validate_json(value))
+        elif topic == topics.SLA:
+            batch.sla_changes.append(SlaStateChange.model_validate_json(value))
+        elif topic == topics.ACTIONS:
+            batch.actions.append(_ACTION.validate_json(value))
+        elif topic == topics.ACCOUNTS:
+            batch.accounts.append(AccountRecord.model_validate_json(value))
+        else:
+            raise UnreadableMessage(f"topic {topic} is not archived")
+    except ValidationError as error:
+        raise UnreadableMessage(f"invalid {topic} message: {_short(error)}") from error
+
+
+def _short(error: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:5])
+
+
+class ArchiveConsumer:
+    def __init__(
+        self,
+        store: ArchiveStore,
+        bootstrap: str,
+        group_id: str,
+        producer: AIOKafkaProducer,
+        *,
+        batch_size: int = 1000,
+        batch_timeout_ms: int = 200,
+        topics_: Iterable[str] = ARCHIVED_TOPICS,
+        client_id: str = "socialops-archive",
+    ) -> None:
+        self.store = store
+        self.producer = producer
+        self.batch_size = batch_size
+        self.batch_timeout_ms = batch_timeout_ms
+        self.consumer = AIOKafkaConsumer(
+            *topics_,
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            client_id=client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=batch_size,
+        )
+        self.on_registered: list[Any] = []  # callbacks (wake the outbox worker)
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        await self.consumer.stop()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                polled = await self.consumer.getmany(timeout_ms=self.batch_timeout_ms, max_records=self.batch_size)
+            except Exception as error:  # the consumer was stopped, or the broker went away: retry
+                if self._stopping.is_set():
+                    return
+                log.warning("poll failed", error=repr(error))
+                await asyncio.sleep(1)
+                continue
+            if polled:
+                await self.handle(polled)
+
+    async def handle(self, polled: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Archive one poll's records, then commit their offsets (retrying the write until durable)."""
+        records = [r for rs in polled.values() for r in rs]
+        attempt = 0
+        while True:
+            try:
+                await self._archive(records)
+                break
+            except Exception as error:  # database down or a bad row: retry, then isolate
+                attempt += 1
+                log.error("batch write failed", error=repr(error), attempt=attempt, messages=len(records))
+                if attempt >= 3 and len(records) > 1:
+                    await self._archive_one_by_one(records)
+                    break
+                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+        await self.consumer.commit({tp: rs[-1].offset + 1 for tp, rs in polled.items() if rs})
+
+    async def _archive(self, records: list[ConsumerRecord]) -> None:
+        batch, letters = ArchiveBatch(), []
+        for record in records:
+            try:
+                add_to_batch(batch, record.topic, record.value)
+            except UnreadableMessage as error:
+                letters.append((record, str(error)))
+        if len(batch):
+            with Stopwatch() as watch:
+                result = await self.store.write(batch)
+            metrics.WRITE_SECONDS.observe(watch.seconds)
+            metrics.BATCH_SIZE.observe(len(batch))
+            metrics.EVENTS_ARCHIVED.labels(topics.EVENTS).inc(result.events_archived)
+            metrics.EVENTS_ARCHIVED.labels(topics.MODERATION).inc(result.decisions)
+            metrics.EVENTS_ARCHIVED.labels(topics.SLA).inc(result.sla_changes)
+            metrics.EVENTS_ARCHIVED.labels(topics.ACTIONS).inc(result.actions)
+            metrics.DUPLICATES.inc(result.duplicates)
+            if result.registrations:
+                metrics.REGISTRATIONS.inc(len(result.registrations))
+                log.info("removals registered", numbers=result.registrations)
+                for callback in self.on_registered:
+                    callback()
+        for record, reason in letters:
+            await self._dead_letter(record, reason)
+
+    async def _archive_one_by_one(self, records: list[ConsumerRecord]) -> None:
+        """A batch that keeps failing: write each message alone; what still fails is dead-lettered."""
+        for record in records:
+            try:
+                await self._archive([record])
+            except Exception as error:  # this message cannot be archived: keep it visible
+                log.error("message cannot be archived", topic=record.topic, offset=record.offset,
+                          error=repr(error))
+                await self._dead_letter(record, f"archive write failed: {error!r}"[:500])
+
+    async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        letter = dead_letter(
+            source="archive.consumer", reason=reason, payload=record.value or b"", topic=record.topic,
+            partition=record.partition, offset=record.offset, key=record.key,
+        )
+        await publish_dead_letter(self.producer, letter)
+        metrics.DEAD_LETTERS.labels(reason.split(":")[0][:40]).inc()
+        log.warning("dead-lettered", topic=record.topic, offset=record.offset, reason=reason)

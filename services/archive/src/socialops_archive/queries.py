@@ -1,0 +1,262 @@
+"""Read side: search and item views as plain SQL (the filter builder is pure and unit-tested)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from .access import Permission, Principal, masked_text
+
+SEARCH_COLUMNS = (
+    "SELECT i.id, i.platform, i.account_id, i.platform_item_id, i.item_type, i.thread_id, i.parent_id,"
+    " i.author_id, i.author_name, i.author_is_account, i.first_occurred_at, a.department,"
+    " s.latest_text, s.version_count, s.hidden, s.deleted_by_city, s.deleted_by_author, s.removed_at"
+    " FROM item i JOIN item_state s ON s.item_ref = i.id"
+    " LEFT JOIN account a ON a.platform = i.platform AND a.external_id = i.account_id"
+)
+
+_SAME_ITEM = "x.platform = i.platform AND x.account_id = i.account_id AND x.platform_item_id = i.platform_item_id"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    q: str | None = None
+    account: str | None = None
+    platform: str | None = None
+    department: str | None = None
+    item_type: str | None = None
+    author: str | None = None
+    from_: datetime | None = None
+    to: datetime | None = None
+    removed: bool | None = None
+    hidden: bool | None = None
+    rule: str | None = None
+    sla: str | None = None
+    include_direct_messages: bool = False
+
+    def as_audit(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()
+                if v is not None and k != "include_direct_messages"}
+
+
+def build_search(f: SearchFilters, limit: int, offset: int) -> tuple[str, list[Any]]:
+    """The search as one SQL statement and its parameters (never string-formatted values)."""
+    where: list[str] = []
+    params: list[Any] = []
+
+    def p(value: Any) -> str:
+        params.append(value)
+        return f"${len(params)}"
+
+    if f.q:
+        where.append(f"s.search @@ websearch_to_tsquery('swedish', {p(f.q)})")
+    if f.account:
+        where.append(f"i.account_id = {p(f.account)}")
+    if f.platform:
+        where.append(f"i.platform = {p(f.platform)}")
+    if f.department:
+        where.append(f"a.department = {p(f.department)}")
+    if f.item_type:
+        where.append(f"i.item_type = {p(f.item_type)}")
+    if not f.include_direct_messages:
+        where.append("i.item_type <> 'dm'")
+    if f.author:
+        ref = p(f.author)
+        where.append(f"(i.author_id = {ref} OR i.author_name = {ref})")
+    if f.from_:
+        where.append(f"i.first_occurred_at >= {p(f.from_)}")
+    if f.to:
+        where.append(f"i.first_occurred_at < {p(f.to)}")
+    removed = (
+        f"(s.deleted_by_city OR s.deleted_by_author OR s.hidden"
+        f" OR EXISTS (SELECT 1 FROM removal x WHERE {_SAME_ITEM}))"
+    )
+    if f.removed is not None:
+        where.append(removed if f.removed else f"NOT {removed}")
+    hidden = f"(s.hidden OR EXISTS (SELECT 1 FROM removal x WHERE {_SAME_ITEM} AND x.operation = 'hide'))"
+    if f.hidden is not None:
+        where.append(hidden if f.hidden else f"NOT {hidden}")
+    if f.rule:
+        ref = p(f.rule)
+        where.append(
+            f"EXISTS (SELECT 1 FROM moderation_decision x WHERE {_SAME_ITEM} AND EXISTS"
+            f" (SELECT 1 FROM unnest(x.rules) r WHERE r = {ref} OR r LIKE {ref} || '.%'))"
+        )
+    if f.sla:
+        where.append(f"EXISTS (SELECT 1 FROM sla_change x WHERE {_SAME_ITEM} AND x.state = {p(f.sla)})")
+    sql = SEARCH_COLUMNS
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY i.first_occurred_at DESC, i.id DESC LIMIT {p(limit)} OFFSET {p(offset)}"
+    return sql, params
+
+
+async def decisions_by_event(connection: asyncpg.Connection, event_ids: list[str]) -> dict[str, dict]:
+    """The latest decision per item version (a reviewer's override comes later and wins)."""
+    rows = await connection.fetch(
+        "SELECT DISTINCT ON (event_id) event_id, record FROM moderation_decision"
+        " WHERE event_id = ANY($1::text[]) ORDER BY event_id, decided_at DESC, id DESC",
+        event_ids,
+    )
+    return {r["event_id"]: json.loads(r["record"]) for r in rows}
+
+
+async def latest_versions(connection: asyncpg.Connection, item_refs: list[int]) -> dict[int, str]:
+    rows = await connection.fetch(
+        "SELECT DISTINCT ON (item_ref) item_ref, event_id FROM item_event"
+        " WHERE item_ref = ANY($1::bigint[]) AND version_no IS NOT NULL ORDER BY item_ref, version_no DESC",
+        item_refs,
+    )
+    return {r["item_ref"]: r["event_id"] for r in rows}
+
+
+def item_summary(row: Any, principal: Principal, decision: dict | None) -> dict[str, Any]:
+    text = row["latest_text"]
+    if not principal.may(Permission.READ_PERSONAL_DATA):
+        text = masked_text(text, decision)
+    return {
+        "id": row["id"],
+        "platform": row["platform"],
+        "account_id": row["account_id"],
+        "department": row["department"],
+        "platform_item_id": row["platform_item_id"],
+        "type": row["item_type"],
+        "thread_id": row["thread_id"],
+        "parent_id": row["parent_id"],
+        "author": {"id": row["author_id"], "name": row["author_name"], "is_account": row["author_is_account"]},
+        "occurred_at": row["first_occurred_at"].isoformat(),
+        "text": text,
+        "versions": row["version_count"],
+        "hidden": row["hidden"],
+        "deleted_by_city": row["deleted_by_city"],
+        "deleted_by_author": row["deleted_by_author"],
+        "removed_at": row["removed_at"].isoformat() if row["removed_at"] else None,
+    }
+
+
+async def search(
+    connection: asyncpg.Connection, f: SearchFilters, principal: Principal, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    sql, params = build_search(f, limit, offset)
+    rows = await connection.fetch(sql, *params)
+    latest = await latest_versions(connection, [r["id"] for r in rows])
+    decisions = await decisions_by_event(connection, list(latest.values()))
+    return [item_summary(r, principal, decisions.get(latest.get(r["id"], ""))) for r in rows]
+
+
+async def item_detail(connection: asyncpg.Connection, item_id: int, principal: Principal) -> dict[str, Any] | None:
+    rows = await connection.fetch(SEARCH_COLUMNS + " WHERE i.id = $1", item_id)
+    if not rows:
+        return None
+    row = rows[0]
+    unmasked = principal.may(Permission.READ_PERSONAL_DATA)
+    events = await connection.fetch(
+        "SELECT seq, version_no, event_id, kind, text, occurred_at, received_at, archived_at, sha256,"
+        " chain_hash, raw FROM item_event WHERE item_ref = $1 ORDER BY seq",
+        item_id,
+    )
+    decisions = await decisions_by_event(connection, [e["event_id"] for e in events])
+    versions = []
+    for e in events:
+        if e["version_no"] is None:
+            continue
+        version = {
+            "version": e["version_no"],
+            "event_id": e["event_id"],
+            "kind": e["kind"],
+            "text": e["text"] if unmasked else masked_text(e["text"], decisions.get(e["event_id"])),
+            "occurred_at": e["occurred_at"].isoformat(),
+            "received_at": e["received_at"].isoformat(),
+            "archived_at": e["archived_at"].isoformat(),
+            "sha256": e["sha256"],
+            "chain_hash": e["chain_hash"],
+        }
+        if unmasked:  # the raw payload holds the unmasked text
+            version["raw"] = json.loads(e["raw"])
+        versions.append(version)
+    detail = item_summary(row, principal, decisions.get(versions[-1]["event_id"]) if versions else None)
+    detail["versions"] = versions
+    detail["events"] = [
+        {"seq": e["seq"], "event_id": e["event_id"], "kind": e["kind"], "occurred_at": e["occurred_at"].isoformat(),
+         "sha256": e["sha256"]}
+        for e in events
+    ]
+    key = (row["platform"], row["account_id"], row["platform_item_id"])
+    detail["moderation"] = [
+        {"decision_id": d["decision_id"], "event_id": d["event_id"], "action": d["action"],
+         "rules": list(d["rules"]), "decided_at": d["decided_at"].isoformat(),
+         "decided_by": json.loads(d["record"]).get("decided_by")}
+        for d in await connection.fetch(
+            "SELECT * FROM moderation_decision WHERE platform = $1 AND account_id = $2"
+            " AND platform_item_id = $3 ORDER BY decided_at, id", *key)
+    ]
+    detail["sla"] = [
+        {"change_id": c["change_id"], "state": c["state"], "changed_at": c["changed_at"].isoformat(),
+         "reason": json.loads(c["record"]).get("reason")}
+        for c in await connection.fetch(
+            "SELECT * FROM sla_change WHERE platform = $1 AND account_id = $2 AND platform_item_id = $3"
+            " ORDER BY changed_at, id", *key)
+    ]
+    detail["actions"] = [
+        {"action_id": a["action_id"], "type": a["message_type"], "operation": a["operation"],
+         "status": a["status"], "at": a["at"].isoformat()}
+        for a in await connection.fetch(
+            "SELECT * FROM platform_action WHERE platform = $1 AND account_id = $2 AND platform_item_id = $3"
+            " ORDER BY at, id", *key)
+    ]
+    registrations = await registrations_for(connection, key)
+    detail["registrations"] = registrations
+    detail["registration"] = registrations[-1] if registrations else None
+    detail["thread"] = await thread_of(connection, row, principal)
+    return detail
+
+
+async def registrations_for(connection: asyncpg.Connection, key: tuple[str, str, str]) -> list[dict[str, Any]]:
+    rows = await connection.fetch(
+        "SELECT g.id, g.number, g.registered_at, m.operation, m.source, m.removed_by, m.removed_at,"
+        " s.pdf_sha256, s.png_sha256, o.status, o.attempts, o.last_error, o.sent_at, o.recipient"
+        " FROM removal m JOIN registration g ON g.removal_ref = m.id"
+        " LEFT JOIN snapshot s ON s.registration_ref = g.id"
+        " LEFT JOIN mail_outbox o ON o.registration_ref = g.id"
+        " WHERE m.platform = $1 AND m.account_id = $2 AND m.platform_item_id = $3 ORDER BY g.id",
+        *key,
+    )
+    return [registration_view(r) for r in rows]
+
+
+def registration_view(r: Any) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "number": r["number"],
+        "registered_at": r["registered_at"].isoformat(),
+        "operation": r["operation"],
+        "source": r["source"],
+        "removed_by": r["removed_by"],
+        "removed_at": r["removed_at"].isoformat(),
+        "snapshot": None if r["pdf_sha256"] is None else {
+            "pdf": f"/registrations/{r['id']}/snapshot.pdf",
+            "png": f"/registrations/{r['id']}/snapshot.png",
+            "pdf_sha256": r["pdf_sha256"],
+            "png_sha256": r["png_sha256"],
+        },
+        "email": {
+            "status": r["status"], "attempts": r["attempts"], "last_error": r["last_error"],
+            "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None, "to": r["recipient"],
+        },
+    }
+
+
+async def thread_of(connection: asyncpg.Connection, row: Any, principal: Principal) -> list[dict[str, Any]]:
+    """Everything archived in the item's thread (post first), masked like the item itself."""
+    rows = await connection.fetch(
+        SEARCH_COLUMNS + " WHERE i.platform = $1 AND i.account_id = $2 AND i.thread_id = $3"
+        " ORDER BY (i.platform_item_id = i.thread_id) DESC, i.first_occurred_at, i.id LIMIT 200",
+        row["platform"], row["account_id"], row["thread_id"],
+    )
+    latest = await latest_versions(connection, [r["id"] for r in rows])
+    decisions = await decisions_by_event(connection, list(latest.values()))
+    return [item_summary(r, principal, decisions.get(latest.get(r["id"], ""))) for r in rows]

@@ -1,0 +1,32 @@
+"""The archive's settings (environment variables prefixed `SOCIALOPS_`)."""
+
+from __future__ import annotations
+
+from socialops_common.settings import CommonSettings
+
+
+class ArchiveSettings(CommonSettings):
+    archive_group_id: str = "socialops-archive"
+    archive_batch_size: int = 1000
+    archive_batch_timeout_ms: int = 200
+    # "token:role" pairs, comma-separated; roles: archivist, registrar, admin.
+    archive_tokens: str = ""
+    # Registration (diarium) numbers: "<series> <year>/<number, 6 digits>", e.g. "KS 2026/000123".
+    registration_series: str = "KS"
+    registrar_address: str = "registrator@example.se"
+    sender_address: str = "arkiv@socialops.local"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: bool = False  # implicit TLS (SMTPS)
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 15.0
+    # Optional: also write each snapshot's PDF/PNG here (they are always kept in the database).
+    snapshot_dir: str | None = None
+    # An unknown item is rendered anyway after this long (its events may arrive late, or never).
+    snapshot_wait_s: float = 30.0
+    outbox_poll_s: float = 1.0
+    mail_retry_base_s: float = 5.0
+    mail_retry_max_s: float = 3600.0
+    export_dir: str = "archive-exports"

@@ -1,0 +1,354 @@
+"""The archive's write side: one transaction per consumed batch, idempotent under redelivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from socialops_common.events import EventKind, PlatformActionOutcome, SocialEvent
+
+from .records import (
+    CONTENT_KINDS,
+    GENESIS_HASH,
+    ArchiveBatch,
+    RemovalNotice,
+    action_message_key,
+    canonical_record,
+    chain_events,
+    item_type_of,
+    sha256_hex,
+)
+
+
+def registration_number(series: str, year: int, sequence: int) -> str:
+    """The diarium number as the registrar writes it, e.g. "KS 2026/000123"."""
+    return f"{series} {year}/{sequence:06d}"
+
+
+@dataclass
+class WriteResult:
+    events_archived: int = 0
+    duplicates: int = 0
+    decisions: int = 0
+    sla_changes: int = 0
+    actions: int = 0
+    accounts: int = 0
+    registrations: list[str] | None = None
+
+    @property
+    def new_rows(self) -> int:
+        return self.events_archived + self.decisions + self.sla_changes + self.actions
+
+
+_ITEM_EVENT_COLUMNS = (
+    "item_ref", "seq", "version_no", "event_id", "kind", "text", "occurred_at", "received_at",
+    "record", "raw", "sha256", "prev_hash", "chain_hash",
+)
+
+
+class ArchiveStore:
+    def __init__(self, pool: asyncpg.Pool, registration_series: str, registrar_address: str) -> None:
+        self.pool = pool
+        self.series = registration_series
+        self.registrar_address = registrar_address
+
+    async def write(self, batch: ArchiveBatch) -> WriteResult:
+        result = WriteResult(registrations=[])
+        async with self.pool.acquire() as connection, connection.transaction():
+            await self._write_events(connection, batch.events, result)
+            await self._write_decisions(connection, batch, result)
+            await self._write_sla(connection, batch, result)
+            await self._write_actions(connection, batch, result)
+            await self._write_accounts(connection, batch, result)
+            for notice in batch.removals():
+                number = await self.register_removal(connection, notice)
+                if number:
+                    result.registrations.append(number)
+        return result
+
+    # --- items and their events -------------------------------------------------------------
+
+    async def _write_events(
+        self, connection: asyncpg.Connection, events: list[SocialEvent], result: WriteResult
+    ) -> None:
+        metrics = [e for e in events if e.kind is EventKind.METRICS_SNAPSHOT]
+        if metrics:
+            await connection.executemany(
+                "INSERT INTO metric_snapshot (event_id, platform, account_id, occurred_at, record, sha256)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
+                [
+                    (e.event_id, e.platform.value, e.account_id, e.occurred_at, r, sha256_hex(r))
+                    for e in metrics
+                    for r in [canonical_record(e)]
+                ],
+            )
+        seen: set[str] = set()
+        item_events: list[SocialEvent] = []
+        for event in events:
+            if event.kind is EventKind.METRICS_SNAPSHOT or event.event_id in seen:
+                result.duplicates += event.event_id in seen
+                continue
+            seen.add(event.event_id)
+            item_events.append(event)
+        if not item_events:
+            return
+        item_refs = await self._ensure_items(connection, item_events)
+        # Serialise writers per item (a rebalance can briefly give two consumers one partition).
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock(r) FROM unnest($1::bigint[]) AS r ORDER BY r",
+            sorted(set(item_refs.values())),
+        )
+        known = {
+            r["event_id"]
+            for r in await connection.fetch(
+                "SELECT event_id FROM item_event WHERE event_id = ANY($1::text[])", list(seen)
+            )
+        }
+        fresh = [e for e in item_events if e.event_id not in known]
+        result.duplicates += len(item_events) - len(fresh)
+        if not fresh:
+            return
+        by_item: dict[int, list[SocialEvent]] = {}
+        for event in fresh:
+            by_item.setdefault(item_refs[_item_key(event)], []).append(event)
+        heads = {
+            r["item_ref"]: (r["seq"], r["versions"], r["chain_hash"])
+            for r in await connection.fetch(
+                "SELECT DISTINCT ON (e.item_ref) e.item_ref, e.seq, e.chain_hash,"
+                " (SELECT coalesce(max(version_no), 0) FROM item_event v WHERE v.item_ref = e.item_ref)"
+                " AS versions FROM item_event e WHERE e.item_ref = ANY($1::bigint[])"
+                " ORDER BY e.item_ref, e.seq DESC",
+                list(by_item),
+            )
+        }
+        rows: list[tuple[Any, ...]] = []
+        states: list[tuple[Any, ...]] = []
+        for item_ref, item_events_ in by_item.items():
+            seq, versions, head = heads.get(item_ref, (0, 0, GENESIS_HASH))
+            chained = chain_events(item_events_, seq, versions, head)
+            for c in chained:
+                e = c.event
+                rows.append(
+                    (item_ref, c.seq, c.version_no, e.event_id, e.kind.value, e.text, e.occurred_at,
+                     e.received_at, c.record, _json(e.raw), c.sha256, c.prev_hash, c.chain_hash)
+                )
+            states.append(_state_delta(item_ref, item_events_))
+        await connection.copy_records_to_table("item_event", records=rows, columns=_ITEM_EVENT_COLUMNS)
+        await connection.executemany(
+            "INSERT INTO item_state AS s (item_ref, latest_text, version_count, hidden, deleted_by_city,"
+            " deleted_by_author, removed_at, search)"
+            " VALUES ($1, $2, $3, coalesce($4, false), $5, $6, $7, to_tsvector('swedish', coalesce($8, '')))"
+            " ON CONFLICT (item_ref) DO UPDATE SET"
+            " latest_text = coalesce($2, s.latest_text),"
+            " version_count = s.version_count + $3,"
+            " hidden = coalesce($4, s.hidden),"
+            " deleted_by_city = s.deleted_by_city OR $5,"
+            " deleted_by_author = s.deleted_by_author OR $6,"
+            " removed_at = coalesce(s.removed_at, $7),"
+            " search = CASE WHEN $8::text IS NULL THEN s.search"
+            "   ELSE s.search || to_tsvector('swedish', $8) END",
+            states,
+        )
+        result.events_archived += len(rows)
+
+    async def _ensure_items(
+        self, connection: asyncpg.Connection, events: list[SocialEvent]
+    ) -> dict[tuple[str, str, str], int]:
+        first: dict[tuple[str, str, str], SocialEvent] = {}
+        for event in events:
+            key = _item_key(event)
+            # The item's author is the author of its content, not the editor who hid it.
+            if key not in first or (
+                event.kind in CONTENT_KINDS and first[key].kind not in CONTENT_KINDS
+            ):
+                first[key] = event
+        keys = list(first)
+        rows = [
+            (
+                e.platform.value, e.account_id, e.item_id, item_type_of(e.kind), e.thread_id, e.parent_id,
+                *(
+                    (e.author.id, e.author.name, e.author.is_account)
+                    if e.kind in CONTENT_KINDS
+                    else (None, None, False)
+                ),
+                e.occurred_at,
+            )
+            for e in first.values()
+        ]
+        await connection.executemany(
+            "INSERT INTO item (platform, account_id, platform_item_id, item_type, thread_id, parent_id,"
+            " author_id, author_name, author_is_account, first_occurred_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " ON CONFLICT (platform, account_id, platform_item_id) DO NOTHING",
+            rows,
+        )
+        found = await connection.fetch(
+            "SELECT i.id, i.platform, i.account_id, i.platform_item_id FROM item i"
+            " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(p, a, x)"
+            " ON i.platform = k.p AND i.account_id = k.a AND i.platform_item_id = k.x",
+            [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
+        )
+        return {(r["platform"], r["account_id"], r["platform_item_id"]): r["id"] for r in found}
+
+    # --- decisions, SLA, actions, accounts --------------------------------------------------
+
+    async def _write_decisions(self, connection: asyncpg.Connection, batch: ArchiveBatch, result: WriteResult) -> None:
+        if not batch.decisions:
+            return
+        rows = []
+        for d in batch.decisions:
+            record = canonical_record(d)
+            rows.append(
+                (d.decision_id, d.event_id, d.platform.value, d.account_id, d.item_id, d.action.value,
+                 [h.rule_id for h in d.rules], d.masked_text, d.decided_at, record, sha256_hex(record))
+            )
+        inserted = await connection.fetch(
+            "INSERT INTO moderation_decision (decision_id, event_id, platform, account_id, platform_item_id,"
+            " action, rules, masked_text, decided_at, record, sha256)"
+            " SELECT a, b, c, d, e, f, CASE WHEN g = '' THEN '{}'::text[] ELSE string_to_array(g, E'\\x1f') END,"
+            " h, i, j, k FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+            " $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])"
+            " AS u(a, b, c, d, e, f, g, h, i, j, k)"
+            " ON CONFLICT (decision_id) DO NOTHING RETURNING 1",
+            *_columns(rows, 11, array_column=6),
+        )
+        result.decisions += len(inserted)
+
+    async def _write_sla(self, connection: asyncpg.Connection, batch: ArchiveBatch, result: WriteResult) -> None:
+        if not batch.sla_changes:
+            return
+        rows = []
+        for c in batch.sla_changes:
+            record = canonical_record(c)
+            rows.append(
+                (c.change_id, c.event_id, c.platform.value, c.account_id, c.item_id, c.state.value,
+                 c.changed_at, record, sha256_hex(record))
+            )
+        inserted = await connection.fetch(
+            "INSERT INTO sla_change (change_id, event_id, platform, account_id, platform_item_id, state,"
+            " changed_at, record, sha256)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+            " $7::timestamptz[], $8::text[], $9::text[])"
+            " ON CONFLICT (change_id) DO NOTHING RETURNING 1",
+            *_columns(rows, 9),
+        )
+        result.sla_changes += len(inserted)
+
+    async def _write_actions(self, connection: asyncpg.Connection, batch: ArchiveBatch, result: WriteResult) -> None:
+        if not batch.actions:
+            return
+        rows = []
+        for a in batch.actions:
+            record = canonical_record(a)
+            outcome = isinstance(a, PlatformActionOutcome)
+            rows.append(
+                (action_message_key(a), a.action_id, a.type, a.platform.value, a.account_id, a.item_id,
+                 a.operation.value, a.status.value if outcome else None,
+                 a.completed_at if outcome else a.requested_at, record, sha256_hex(record))
+            )
+        inserted = await connection.fetch(
+            "INSERT INTO platform_action (message_key, action_id, message_type, platform, account_id,"
+            " platform_item_id, operation, status, at, record, sha256)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+            " $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])"
+            " ON CONFLICT (message_key) DO NOTHING RETURNING 1",
+            *_columns(rows, 11),
+        )
+        result.actions += len(inserted)
+
+    async def _write_accounts(self, connection: asyncpg.Connection, batch: ArchiveBatch, result: WriteResult) -> None:
+        for account in batch.accounts:
+            await connection.execute(
+                "INSERT INTO account (platform, external_id, name, department, status, archive_level,"
+                " closed_date, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                " ON CONFLICT (platform, external_id) DO UPDATE SET name = $3, department = $4,"
+                " status = $5, archive_level = $6, closed_date = $7, record = $8, updated_at = now()",
+                account.platform.value, account.external_id, account.name, account.department,
+                account.status.value, account.archive_level.value, account.closed_date,
+                canonical_record(account),
+            )
+            result.accounts += 1
+
+    # --- removals -> registrations ----------------------------------------------------------
+
+    async def register_removal(self, connection: asyncpg.Connection, notice: RemovalNotice) -> str | None:
+        """One registration per city removal (the same hide told by webhook and executor is one).
+
+        Helsingborg guidelines (seed 001, "Dölja eller ta bort kommentar"): "Ta en skärmdump av
+        kommentaren och diarieför den" — the removed comment is kept and registered."""
+        removal_id = await connection.fetchval(
+            "INSERT INTO removal (platform, account_id, platform_item_id, operation, source, source_id,"
+            " removed_by, reason, removed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            " ON CONFLICT (platform, account_id, platform_item_id, operation) DO NOTHING RETURNING id",
+            notice.platform, notice.account_id, notice.platform_item_id, notice.operation, notice.source,
+            notice.source_id, notice.removed_by, notice.reason, notice.removed_at,
+        )
+        if removal_id is None:
+            return None
+        year = datetime.now(UTC).year
+        sequence = await connection.fetchval(
+            "INSERT INTO registration_counter (series, year, last_number) VALUES ($1, $2, 1)"
+            " ON CONFLICT (series, year) DO UPDATE SET last_number = registration_counter.last_number + 1"
+            " RETURNING last_number",
+            self.series, year,
+        )
+        number = registration_number(self.series, year, sequence)
+        registration_id = await connection.fetchval(
+            "INSERT INTO registration (removal_ref, number, series, year, sequence)"
+            " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            removal_id, number, self.series, year, sequence,
+        )
+        await connection.execute(
+            "INSERT INTO mail_outbox (registration_ref, recipient, message_id) VALUES ($1, $2, $3)",
+            registration_id, self.registrar_address,
+            f"<registration-{registration_id}-{sequence}.{year}@socialops.archive>",
+        )
+        return number
+
+
+def _item_key(event: SocialEvent) -> tuple[str, str, str]:
+    return (event.platform.value, event.account_id, event.item_id)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int, array_column: int | None = None) -> list[list[Any]]:
+    columns = [[row[i] for row in rows] for i in range(width)]
+    if array_column is not None:
+        # unnest cannot take a 2-D ragged array: pass the rule ids as one text per row, split in SQL.
+        columns[array_column] = ["\x1f".join(v) for v in columns[array_column]]
+    return columns
+
+
+def _state_delta(item_ref: int, events: list[SocialEvent]) -> tuple[Any, ...]:
+    """What a run of new events changes in the item's current state."""
+    latest_text = None
+    versions = 0
+    texts: list[str] = []
+    hidden: bool | None = None
+    deleted_by_city = deleted_by_author = False
+    removed_at = None
+    for e in events:
+        if e.kind in CONTENT_KINDS:
+            versions += 1
+            latest_text = e.text if e.text is not None else latest_text
+            if e.text:
+                texts.append(e.text)
+        elif e.kind is EventKind.COMMENT_HIDDEN:
+            hidden = True
+            removed_at = removed_at or e.occurred_at
+        elif e.kind is EventKind.COMMENT_UNHIDDEN:
+            hidden = False
+        elif e.kind is EventKind.COMMENT_DELETED_BY_CITY:
+            deleted_by_city = True
+            removed_at = removed_at or e.occurred_at
+        elif e.kind in (EventKind.COMMENT_DELETED_BY_AUTHOR, EventKind.POST_DELETED):
+            deleted_by_author = True
+    return (item_ref, latest_text, versions, hidden, deleted_by_city, deleted_by_author, removed_at,
+            "\n".join(texts) if texts else None)

@@ -1,0 +1,100 @@
+"""Fixtures for the archive's tests: a real SMTP server, the running app, event builders."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from socialops_common.devstack import free_port
+from socialops_common.events import (
+    Author,
+    EventKind,
+    Platform,
+    SocialEvent,
+    social_event_id,
+)
+
+TOKENS = "arch-token:archivist,reg-token:registrar,admin-token:admin"
+
+
+@dataclass
+class MailBox:
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, int, MailBox]]:
+    """A real SMTP server (aiosmtpd) on a free port, collecting what it receives."""
+    box = MailBox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield "127.0.0.1", port, box
+    finally:
+        controller.stop()
+
+
+def comment_event(
+    *,
+    account: str,
+    thread: str,
+    item: str,
+    kind: EventKind = EventKind.COMMENT_CREATED,
+    text: str | None = "Varför är badhuset stängt i helgen?",
+    author: Author | None = None,
+    at: datetime | None = None,
+    version: str = "",
+    platform: Platform = Platform.FACEBOOK,
+) -> SocialEvent:
+    at = at or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    return SocialEvent(
+        event_id=social_event_id(platform, kind, item, version),
+        kind=kind,
+        platform=platform,
+        account_id=account,
+        item_id=item,
+        thread_id=thread,
+        parent_id=thread if kind is not EventKind.POST_PUBLISHED else None,
+        author=author or Author(id="u-1", name="Anna Andersson"),
+        text=text,
+        permalink=f"https://facebook.com/{item}",
+        occurred_at=at,
+        received_at=at + timedelta(seconds=2),
+        raw={"id": item, "message": text, "verb": kind.value},
+    )
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@contextlib.asynccontextmanager
+async def running_app(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan (consumer and workers) and talk to it over ASGI."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://archive") as client:
+            yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def settle(seconds: float = 0.2) -> None:
+    await asyncio.sleep(seconds)

@@ -1,0 +1,144 @@
+"""The store against a real PostgreSQL: append-only, idempotent, tamper-evident."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import asyncpg
+import pytest
+from socialops_archive.migrations import migrate
+from socialops_archive.records import ArchiveBatch
+from socialops_archive.store import ArchiveStore
+from socialops_archive.verify import verify_archive
+from socialops_common.events import (
+    ActionOperation,
+    ActionStatus,
+    EventKind,
+    ModerationAction,
+    ModerationDecision,
+    Platform,
+    PlatformActionOutcome,
+    RuleHit,
+    TextSpan,
+)
+
+from ..conftest import comment_event, unique
+
+
+@pytest.fixture
+async def store(database_url: str):
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    async with pool.acquire() as connection:
+        await migrate(connection)
+    try:
+        yield ArchiveStore(pool, "KS", "registrator@stad.se")
+    finally:
+        await pool.close()
+
+
+async def test_migrations_are_applied_once(database_url: str) -> None:
+    connection = await asyncpg.connect(database_url)
+    try:
+        first = await migrate(connection)
+        again = await migrate(connection)
+        versions = await connection.fetch("SELECT version FROM schema_migrations ORDER BY version")
+    finally:
+        await connection.close()
+    assert first[0] == "001_store.sql" and again == []
+    assert [r["version"] for r in versions] == first
+
+
+async def test_archived_versions_refuse_update_and_delete(store: ArchiveStore) -> None:
+    account, thread = unique("page"), unique("post")
+    event = comment_event(account=account, thread=thread, item=unique("c"))
+    await store.write(ArchiveBatch(events=[event]))
+    async with store.pool.acquire() as connection:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await connection.execute("UPDATE item_event SET text = 'rewritten' WHERE event_id = $1", event.event_id)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await connection.execute("DELETE FROM item_event WHERE event_id = $1", event.event_id)
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("TRUNCATE item_event CASCADE")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await connection.execute("UPDATE item SET author_name = 'someone else'")
+        assert await connection.fetchval("SELECT text FROM item_event WHERE event_id = $1", event.event_id) == event.text
+
+
+async def test_redelivered_batch_changes_nothing(store: ArchiveStore) -> None:
+    account, thread, item = unique("page"), unique("post"), unique("c")
+    created = comment_event(account=account, thread=thread, item=item, text="första")
+    edited = comment_event(account=account, thread=thread, item=item, kind=EventKind.COMMENT_EDITED,
+                           text="andra", version="e1")
+    first = await store.write(ArchiveBatch(events=[created, edited, created]))
+    again = await store.write(ArchiveBatch(events=[edited, created]))
+    assert (first.events_archived, first.duplicates) == (2, 1)
+    assert (again.events_archived, again.duplicates) == (0, 2)
+    rows = await store.pool.fetch("SELECT seq, version_no, text FROM item_event ORDER BY seq")
+    assert [(r["seq"], r["version_no"], r["text"]) for r in rows] == [(1, 1, "första"), (2, 2, "andra")]
+
+
+async def test_executor_hide_and_webhook_hide_are_one_registration_with_gap_free_numbers(
+    store: ArchiveStore,
+) -> None:
+    account, thread = unique("page"), unique("post")
+    first, second = unique("c"), unique("c")
+    events = [comment_event(account=account, thread=thread, item=i) for i in (first, second)]
+    hide_webhook = comment_event(account=account, thread=thread, item=first, kind=EventKind.COMMENT_HIDDEN,
+                                 text=None)
+    outcome = PlatformActionOutcome(
+        action_id=unique("act"), decision_id=unique("dec"), event_id=events[0].event_id,
+        platform=Platform.FACEBOOK, account_id=account, item_id=first, thread_id=thread,
+        operation=ActionOperation.HIDE, status=ActionStatus.DONE, completed_at=events[0].occurred_at,
+    )
+    dry_run = outcome.model_copy(update={"action_id": unique("act"), "item_id": second,
+                                         "status": ActionStatus.DRY_RUN})
+    delete_second = outcome.model_copy(update={"action_id": unique("act"), "item_id": second,
+                                               "operation": ActionOperation.DELETE})
+    result = await store.write(ArchiveBatch(events=[*events, hide_webhook], actions=[outcome, dry_run]))
+    later = await store.write(ArchiveBatch(actions=[delete_second, outcome]))
+    assert len(result.registrations) == 1 and len(later.registrations) == 1
+    numbers = [r["number"] for r in await store.pool.fetch("SELECT number FROM registration ORDER BY id")]
+    assert [n.split("/")[1] for n in numbers] == ["000001", "000002"]
+    assert await store.pool.fetchval("SELECT count(*) FROM mail_outbox WHERE status = 'pending'") == 2
+
+
+async def test_verify_names_a_tampered_row(store: ArchiveStore, database_url: str) -> None:
+    account, thread, item = unique("page"), unique("post"), unique("c")
+    events = [
+        comment_event(account=account, thread=thread, item=item, text="Original"),
+        comment_event(account=account, thread=thread, item=item, kind=EventKind.COMMENT_EDITED,
+                      text="Redigerad", version="e1"),
+    ]
+    decision = ModerationDecision(
+        decision_id=unique("d"), event_id=events[0].event_id, platform=Platform.FACEBOOK, account_id=account,
+        item_id=item, thread_id=thread, item_kind=EventKind.COMMENT_CREATED, action=ModerationAction.ALLOW,
+        rules=[RuleHit(rule_id="personal_data.phone", clause="seed 001", confidence=0.9,
+                       spans=[TextSpan(start=0, end=3, label="phone")])],
+        decided_at=events[0].occurred_at,
+    )
+    await store.write(ArchiveBatch(events=events, decisions=[decision]))
+    async with store.pool.acquire() as connection:
+        assert (await verify_archive(connection)).ok
+        # Someone with the database owner's rights switches the triggers off and rewrites history.
+        async with connection.transaction():
+            await connection.execute("SET LOCAL session_replication_role = replica")
+            await connection.execute(
+                "UPDATE item_event SET text = 'Förfalskad', record = replace(record, 'Original', 'Förfalskad')"
+                " WHERE event_id = $1", events[0].event_id)
+            await connection.execute(
+                "UPDATE moderation_decision SET record = replace(record, 'allow', 'hide')"
+                " WHERE decision_id = $1", decision.decision_id)
+        report = await verify_archive(connection)
+    assert not report.ok
+    assert any(events[0].event_id in line and "SHA-256" in line for line in report.broken)
+    assert any(decision.decision_id in line for line in report.broken)
+    # The command line names it too, and fails.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "socialops_archive.main", "verify", stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "SOCIALOPS_DATABASE_URL": database_url},
+    )
+    stdout, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 1
+    assert events[0].event_id in stdout.decode() and "BROKEN" in stdout.decode()
