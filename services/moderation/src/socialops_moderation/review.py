@@ -11,7 +11,6 @@ its platform actions, then the item is marked resolved, under a row lock: a seco
 same item answers 409.
 """
 
-from __future__ import annotations
 
 import asyncio
 from datetime import datetime

@@ -1,0 +1,99 @@
+"""The review API on the real database and broker: list, confirm, override, and the errors."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from socialops_common.testing import read_topic, wait_until
+from socialops_common.topics import ACTIONS, MODERATION
+from socialops_moderation.main import create_app
+
+from ..helpers import comment
+from .test_pipeline import publish, settings_for
+
+AUTH = {"Authorization": "Bearer s3cret"}
+
+
+async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, database_url):
+    account = f"page-{uuid.uuid4().hex[:8]}"
+    other = f"page-{uuid.uuid4().hex[:8]}"
+    app = create_app(settings_for(kafka_bootstrap, database_url, None, account))
+    service = app.state.service
+    await service.start()
+    try:
+        shortened = comment("Läs om det här: bit.ly/3kF9xQz", account=account)
+        liar = comment("Du är en lögnare, Anders.", account=account, author="user-9")
+        elsewhere = comment("Kolla tinyurl.com/abc123", account=other)
+        await publish(kafka_bootstrap, shortened, liar, elsewhere)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://moderation") as client:
+            async def queue(account_id: str) -> list[dict]:
+                response = await client.get("/review", params={"account_id": account_id}, headers=AUTH)
+                assert response.status_code == 200, response.text
+                return response.json()
+
+            items = await wait_until(lambda: _two(queue(account)), timeout=30)
+            by_event = {i["event_id"]: i for i in items}
+            assert set(by_event) == {shortened.event_id, liar.event_id}
+            link_item, attack_item = by_event[shortened.event_id], by_event[liar.event_id]
+            assert link_item["action"] == "review" and link_item["suggested_action"] == "review"
+            assert attack_item["suggested_action"] == "delete" and attack_item["suggested_block_author"] is True
+            assert [i["event_id"] for i in await queue(other)] == [elsewhere.event_id]
+
+            assert (await client.get("/review")).status_code == 401
+            assert (await client.get("/review", headers={"Authorization": "Bearer wrong"})).status_code == 401
+            missing = await client.post("/review/no-such-id", json={"verdict": "confirm"}, headers=AUTH)
+            assert missing.status_code == 404 and "no review item" in missing.json()["detail"]
+            no_reason = await client.post(f"/review/{link_item['decision_id']}", json={"verdict": "override", "action": "hide"}, headers=AUTH)
+            assert no_reason.status_code == 422 and "reason" in no_reason.text
+            bad_action = await client.post(f"/review/{link_item['decision_id']}", json={"verdict": "override", "action": "explode", "reason": "x"}, headers=AUTH)
+            assert bad_action.status_code == 422
+
+            # Override: the reviewer deletes and blocks; recorded with who, when and why.
+            response = await client.post(
+                f"/review/{attack_item['decision_id']}",
+                json={"verdict": "override", "action": "delete", "block_author": True, "reason": "Upprepade påhopp på namngiven tjänsteperson"},
+                headers=AUTH,
+            )
+            assert response.status_code == 200, response.text
+            resolved = response.json()
+            assert resolved["status"] == "resolved" and resolved["resolved_by"] == "Louise kommunikatör"
+            again = await client.post(f"/review/{attack_item['decision_id']}", json={"verdict": "confirm"}, headers=AUTH)
+            assert again.status_code == 409 and "already resolved by Louise" in again.json()["detail"]
+
+            # Confirm: the link comment stays (review confirmed means nothing to remove).
+            confirmed = await client.post(f"/review/{link_item['decision_id']}", json={"verdict": "confirm"}, headers=AUTH)
+            assert confirmed.status_code == 200
+            assert await queue(account) == []
+
+            decisions = await read_topic(
+                kafka_bootstrap, MODERATION, expected=2, timeout=20,
+                where=lambda v: v.get("supersedes") in (attack_item["decision_id"], link_item["decision_id"]),
+            )
+            by_original = {d["supersedes"]: d for _, d in decisions}
+            override = by_original[attack_item["decision_id"]]
+            assert (override["action"], override["block_author"], override["decided_by"]) == ("delete", True, "Louise kommunikatör")
+            assert override["reason"] == "Upprepade påhopp på namngiven tjänsteperson"
+            assert override["notification_text"] and "tagit bort" in override["notification_text"]
+            assert by_original[link_item["decision_id"]]["action"] == "allow"
+
+            # Without a page token the executor runs dry: recorded, nothing sent.
+            outcomes = await read_topic(
+                kafka_bootstrap, ACTIONS, expected=2, timeout=20,
+                where=lambda v: v.get("type") == "outcome" and v.get("decision_id") == override["decision_id"],
+            )
+            assert sorted((o["operation"], o["status"]) for _, o in outcomes) == [("block_author", "dry_run"), ("delete", "dry_run")]
+
+            metrics = (await client.get("/metrics")).text
+            assert "moderation_review_queue_size" in metrics
+            assert 'moderation_decisions_total{action="review",rule="links.shortener"}' in metrics
+            assert "moderation_decision_latency_seconds_bucket" in metrics
+            ready = await client.get("/readyz")
+            assert ready.status_code == 200, ready.text
+    finally:
+        await service.stop()
+
+
+async def _two(pending):
+    items = await pending
+    return items if len(items) >= 2 else None
