@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--rate", type=float, default=20.0, help="events per second")
     simulate.add_argument("--duration", type=float, default=10.0, help="seconds")
     simulate.add_argument("--target", default="http://127.0.0.1:8080", help="base URL of ingest")
-    simulate.add_argument("--seed", type=int, default=2024)
+    simulate.add_argument("--seed", type=int, default=None, help="repeat a stream exactly (default: a new one)")
     simulate.add_argument("--batch", type=int, default=1, help="events per webhook POST (platforms batch)")
     simulate.set_defaults(handler=_simulate)
 

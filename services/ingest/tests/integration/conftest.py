@@ -50,3 +50,9 @@ def verify_token() -> str:
 def ingest_client() -> Callable[..., contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]:
     """`async with ingest_client(bootstrap, **settings) as client:` a running ingest, and a client for it."""
     return _client
+
+
+@pytest.fixture
+def settings_for() -> Callable[..., IngestSettings]:
+    """`settings_for(bootstrap, **overrides)`: the settings the test server uses (shared secrets)."""
+    return ingest_settings
