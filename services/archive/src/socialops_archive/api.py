@@ -37,7 +37,8 @@ class ItemType(StrEnum):
 
 
 class ExportRequest(BaseModel):
-    account: str = Field(min_length=1, max_length=200, description="the platform id of the account")
+    account: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$",
+                         description="the platform id of the account")
     from_: datetime = Field(alias="from")
     to: datetime
 
@@ -297,3 +298,11 @@ async def read_audit_log(
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
+
+    @app.middleware("http")
+    async def refuse_nul_characters(request: Request, call_next: Any) -> Response:
+        """PostgreSQL text cannot hold NUL: say so (422) instead of failing deep inside a query."""
+        if "%00" in request.url.query or "%00" in request.url.path or "\x00" in request.url.path:
+            return JSONResponse({"detail": "NUL characters are not allowed in the path or query"},
+                                status_code=422)
+        return await call_next(request)
