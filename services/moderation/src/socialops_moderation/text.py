@@ -5,7 +5,9 @@ People who want to write "jävla idiot" past a filter write "j@vla", "i d i o t"
 each character of the folded text, the offset of the original character it came from, so that a
 match in the folded text becomes a span in the text the citizen actually wrote.
 
-Folding: lower case; diacritics stripped (å/ä→a, ö→o, é→e: people leave them out anyway);
+Folding: lower case; diacritics stripped (é→e, ü→u) but å, ä and ö kept, because they are letters
+of their own in Swedish ("höra" is not "hora"); instead every lexicon term and pattern is made
+lenient (`lenient`): "jävla" matches "jävla" and "javla", "hora" matches only "hora";
 l33t digits and symbols mapped to letters *inside words only* (so "112" stays a number);
 runs of one repeated letter collapsed to one ("jäääävla" → "javla", and the lexicon is folded the
 same way, so "fitta" and "fita" meet); letters spelt out one by one with spaces, dots, dashes,
@@ -37,9 +39,21 @@ class Normalised:
         return first, last + 1
 
 
+_SWEDISH_LETTERS = frozenset("åäö")
+_LENIENT = {"å": "[åa]", "ä": "[äae]", "ö": "[öo]"}
+
+
 def _fold_char(char: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", char.lower())
+    lower = char.lower()
+    if lower in _SWEDISH_LETTERS:
+        return lower
+    decomposed = unicodedata.normalize("NFKD", lower)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def lenient(folded_regex: str) -> str:
+    """A folded regex in which å/ä/ö also match the letter people type without the dots."""
+    return "".join(_LENIENT.get(c, c) for c in folded_regex)
 
 
 def fold_term(term: str) -> str:
@@ -77,12 +91,22 @@ _SPELLED = re.compile(r"(?<![^\W_])(?:[^\W\d_][ .\-_*·•]{1,2}){2,}[^\W\d_](?!
 
 
 def _join_spelled_out(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
+    """Join letters spelt out one by one; a wider gap ("J A G  V E T") stays a word break."""
     text = "".join(chars)
     keep = [True] * len(chars)
     for match in _SPELLED.finditer(text):
-        for i in range(match.start(), match.end()):
+        i = match.start()
+        while i < match.end():
             if text[i] in SPELLING_SEPARATORS:
-                keep[i] = False
+                run_end = i
+                while run_end < match.end() and text[run_end] in SPELLING_SEPARATORS:
+                    run_end += 1
+                wide = run_end - i >= 2 and text[i:run_end].strip() == ""
+                for j in range(i, run_end):
+                    keep[j] = wide and j == i  # a wide gap keeps one space
+                i = run_end
+            else:
+                i += 1
     return [c for c, k in zip(chars, keep, strict=True) if k], [o for o, k in zip(origin, keep, strict=True) if k]
 
 
@@ -105,4 +129,6 @@ def fold_pattern(pattern: str) -> str:
 
     Escapes (`\\b`, `\\w`, `\\s`) are kept as they are; every run of letters is folded like text.
     """
-    return _PATTERN_TOKEN.sub(lambda m: m.group() if m.group().startswith("\\") else fold_term(m.group()), pattern)
+    return _PATTERN_TOKEN.sub(
+        lambda m: m.group() if m.group().startswith("\\") else lenient(fold_term(m.group())), pattern
+    )

@@ -20,7 +20,7 @@ from functools import cache
 
 from socialops_common.events import RuleHit
 
-from ..text import Normalised, fold_pattern, fold_term, normalise
+from ..text import Normalised, fold_pattern, fold_term, lenient, normalise
 from . import CLAUSE_ABUSE, CLAUSE_PERSONAL_ATTACK, CLAUSE_TONE, hit, load_data
 
 _EDGE_L = r"(?<![^\W_])"
@@ -29,7 +29,7 @@ _EDGE_R = r"(?![^\W_])"
 
 def _alternation(terms: list[str]) -> str:
     folded = sorted({fold_term(t) for t in terms if t}, key=len, reverse=True)
-    return "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in folded)
+    return "|".join(lenient(re.escape(t).replace(r"\ ", r"\s+")) for t in folded)
 
 
 def _lexicon_regex(entry: dict) -> re.Pattern[str] | None:
@@ -68,7 +68,7 @@ def lexicon() -> AbuseLexicon:
         ),
         threats=tuple((re.compile(fold_pattern(t["pattern"])), float(t["confidence"])) for t in data["threat_patterns"]),
         insult=_lexicon_regex(data["insult"]),  # type: ignore[arg-type]
-        insult_exceptions=re.compile(f"{_EDGE_L}(?:{_alternation(data['insult']['except'])}){_EDGE_R}"),
+        insult_exceptions=re.compile(f"{_EDGE_L}(?:{_alternation(data['insult']['except'])})\\w*"),
         insult_mild=_lexicon_regex(data["insult_mild"]),  # type: ignore[arg-type]
         profanity=_lexicon_regex(data["profanity"]),  # type: ignore[arg-type]
         # "du/din/you" is one person; "ni/er" in a city's comment field is nearly always the city.

@@ -71,6 +71,9 @@ def _listed(domain: str, listed: frozenset[str]) -> bool:
     return domain in listed
 
 
+_EMAIL_LIKE = re.compile(r"[^\s/@]+@[^\s/@]+\.[a-zA-Z]{2,}")
+
+
 def find_links(text: str) -> list[tuple[int, int, str]]:
     """(start, end, registrable domain) for each URL; e-mail addresses are not links."""
     if "." not in text:
@@ -78,8 +81,8 @@ def find_links(text: str) -> list[tuple[int, int, str]]:
     urls, _ = _extractors()
     found = []
     for url, (start, end) in urls.find_urls(text, get_indices=True, with_schema_only=False):
-        if "@" in url or (start > 0 and text[start - 1] == "@"):
-            continue
+        if _EMAIL_LIKE.fullmatch(url) or (start > 0 and text[start - 1] == "@"):
+            continue  # an e-mail address (personal_data handles those)
         found.append((start, end, registered_domain(url)))
     return found
 

@@ -30,7 +30,7 @@ _PNR = re.compile(
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-zA-Z]{2,}(?![\w])")
 _STREET_SUFFIXES = (
-    "gatan|vägen|gränd|gränden|stigen|allén|allé|torget|torg|backe|backen|plan|leden|gata|väg|stråket|"
+    "gatan|vägen|gränd|gränden|stigen|liden|gången|hagen|vången|allén|allé|torget|torg|backe|backen|plan|leden|gata|väg|stråket|"
     "esplanaden|promenaden|platsen|kajen|parken|höjden|slingan|ringen|road|street|avenue|lane"
 )
 _STREET = re.compile(

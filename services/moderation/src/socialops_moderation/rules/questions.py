@@ -52,9 +52,9 @@ _QUESTION_START = [
     # interrogative + finite verb (or "hur länge/mycket/många …")
     rf"^{_SV_INTERROGATIVES}\s+({_SV_FINITE_VERBS}|länge|mycket|många|lång|ofta|dags|tid|mkt|gammal|stor)\b",
     # "vilken/vilket/vilka + noun + verb": "Vilka dagar har återvinningscentralen öppet?"
-    r"^(vilken|vilket|vilka|vad\s+för|hur\s+många|hur\s+mycket)\s+\w+\s+\w+",
+    r"^(vilken|vilket|vilka|vad\s+för|hur\s+många|hur\s+mycket)\s+\w+\s+\w+.*\?",  # not "Vilken fin bild!"
     rf"^{_SV_REQUEST_VERBS}\s+(ni|man|jag|vi|det|den|du|någon|kommunen|staden|ert|er|era|där|alla|vårt|våra|min|mitt|mina|barn|de|dom|bussen|badet|biblioteket|skolan|förskolan|parkeringen|vägen|gatan|tömningen|avgiften)\b",
-    rf"^{_EN_QUESTION_START}\s+\w+",
+    rf"^{_EN_QUESTION_START}\s+\w+.*\?",  # English: "What a lovely evening." is no question
 ]
 _VERB_FIRST_WITH_MARK = rf"^{_SV_VERB_FIRST}\s+\w+.*\?"
 _INDIRECT = [
@@ -95,7 +95,8 @@ _RHETORICAL = [
     r"\bwho\s+cares\b",
     r"\bare\s+you\s+(serious|kidding|joking|stupid|insane)\b",
     r"\bhow\s+(hard|difficult|stupid)\s+(can|could|is)\b",
-    r"\bvad\s+är\s+det\s+för\s+(fel|skit)\b",
+    r"\b(vad|var|va)\s+är\s+det\s+för\s+(fel|skit)\b",
+    r"\b(ni|någon|nån|ni\s+på\s+kommunen|du)\s+(\w+\s+){0,3}ens\b",  # "Har ni ens läst …?"
     r"\bvarför\s+inte\s+bara\b",
     r"\bvad\s+(hände|händer)\s+med\s+(sunt\s+förnuft|förnuftet)\b",
 ]

@@ -1,0 +1,40 @@
+"""Moderation rules against the labelled evaluation set: per-rule precision/recall, confusion table.
+
+    .venv/bin/python bench/moderation_eval.py [--mistakes] [--split dev|holdout] [files…]
+
+Default files: services/moderation/tests/data/eval_*.jsonl. Targets (issue 5): precision ≥ 0.95 for
+delete and hide, recall ≥ 0.90 for personal data and threats, question (needs_answer) F1 ≥ 0.85.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from socialops_moderation.evaluation import load_items, run
+
+DATA = Path(__file__).resolve().parent.parent / "services" / "moderation" / "tests" / "data"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="*", default=sorted(str(p) for p in DATA.glob("eval_*.jsonl")))
+    parser.add_argument("--split", choices=["dev", "holdout"], help="only items of this split")
+    parser.add_argument("--mistakes", action="store_true", help="list every item the rules got wrong")
+    args = parser.parse_args()
+    items = load_items(*args.files)
+    if args.split:
+        items = [i for i in items if i.get("split") == args.split]
+    print(f"files: {', '.join(Path(f).name for f in args.files)}" + (f"  split: {args.split}" if args.split else ""))
+    report, _ = run(items)
+    print(report.render())
+    if args.mistakes:
+        print("\nmistakes (expected → predicted: action, rules, needs_answer):")
+        for m in report.mistakes:
+            print(f"  {m['id']}: {m['text'][:90]!r}\n      {m['expected']} → {m['predicted']}")
+    return 0 if not report.missed_targets() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Scoring the rules against a labelled set (JSONL): per-rule precision/recall, confusion table, targets.
+
+Each line: {"id", "text", "expected_action", "expected_rules": [...], "needs_answer": bool,
+optional "author" (spam sequences share one), "kind" (default comment.created), "split"}.
+Items run in file order through one classifier (spam history builds up), 20 s apart, with the
+default policy. `abuse.profanity` is reported but not scored (it changes no action by default);
+`questions.direct` is scored as the decision's `needs_answer`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from socialops_common.events import Author, EventKind, ModerationDecision, Platform, SocialEvent, social_event_id
+
+from .accounts import AccountPolicies
+from .classify import Classifier
+from .consumer import Moderator
+from .policy import PolicyBook
+
+ACTIONS = ("allow", "review", "hide", "delete")
+UNSCORED_RULES = {"abuse.profanity", "questions.direct"}
+TARGETS = {
+    "precision delete": 0.95,
+    "precision hide": 0.95,
+    "recall personal_data": 0.90,
+    "recall abuse.threat": 0.90,
+    "F1 needs_answer": 0.85,
+}
+
+
+@dataclass(frozen=True)
+class Scores:
+    precision: float
+    recall: float
+    support: int
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+def _scores(tp: int, fp: int, fn: int) -> Scores:
+    return Scores(tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0, tp + fn)
+
+
+@dataclass
+class Report:
+    items: int
+    confusion: Counter = field(default_factory=Counter)  # (expected, predicted) -> n
+    actions: dict[str, Scores] = field(default_factory=dict)
+    rules: dict[str, Scores] = field(default_factory=dict)
+    families: dict[str, Scores] = field(default_factory=dict)
+    needs_answer: Scores | None = None
+    mistakes: list[dict] = field(default_factory=list)
+
+    def target_values(self) -> dict[str, float]:
+        return {
+            "precision delete": self.actions["delete"].precision,
+            "precision hide": self.actions["hide"].precision,
+            "recall personal_data": self.families["personal_data"].recall,
+            "recall abuse.threat": self.rules["abuse.threat"].recall,
+            "F1 needs_answer": self.needs_answer.f1 if self.needs_answer else 0.0,
+        }
+
+    def missed_targets(self) -> dict[str, float]:
+        values = self.target_values()
+        return {name: values[name] for name, target in TARGETS.items() if values[name] < target}
+
+    def render(self) -> str:
+        lines = [f"items: {self.items}", "", "confusion (rows expected, columns predicted):"]
+        lines.append("          " + "".join(f"{a:>9}" for a in ACTIONS))
+        for expected in ACTIONS:
+            lines.append(f"{expected:>9} " + "".join(f"{self.confusion[(expected, p)]:>9}" for p in ACTIONS))
+        lines += ["", f"{'action':<32}{'precision':>10}{'recall':>10}{'support':>9}"]
+        lines += [f"{a:<32}{s.precision:>10.3f}{s.recall:>10.3f}{s.support:>9}" for a, s in self.actions.items()]
+        lines += ["", f"{'rule':<32}{'precision':>10}{'recall':>10}{'support':>9}"]
+        lines += [f"{r:<32}{s.precision:>10.3f}{s.recall:>10.3f}{s.support:>9}" for r, s in sorted(self.rules.items())]
+        lines += [f"{r + ' (any)':<32}{s.precision:>10.3f}{s.recall:>10.3f}{s.support:>9}" for r, s in sorted(self.families.items())]
+        if self.needs_answer:
+            s = self.needs_answer
+            lines += ["", f"needs_answer: precision {s.precision:.3f} recall {s.recall:.3f} F1 {s.f1:.3f} (support {s.support})"]
+        lines += ["", "targets:"]
+        for name, value in self.target_values().items():
+            lines.append(f"  {name:<24} {value:.3f}  (target ≥ {TARGETS[name]:.2f}) {'ok' if value >= TARGETS[name] else 'MISSED'}")
+        return "\n".join(lines)
+
+
+def load_items(*paths: str | Path) -> list[dict]:
+    items = []
+    for path in paths:
+        items += [json.loads(line) for line in Path(path).read_text("utf-8").splitlines() if line.strip()]
+    return items
+
+
+def run(items: list[dict], moderator: Moderator | None = None) -> tuple[Report, list[ModerationDecision]]:
+    moderator = moderator or Moderator(Classifier(), PolicyBook.load(), AccountPolicies())
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    decisions = []
+    for index, item in enumerate(items):
+        at = start + timedelta(seconds=20 * index)
+        kind = EventKind(item.get("kind", "comment.created"))
+        event = SocialEvent(
+            event_id=social_event_id(Platform.FACEBOOK, kind, item["id"]),
+            kind=kind, platform=Platform.FACEBOOK, account_id="eval-page", item_id=item["id"], thread_id="eval-post",
+            author=Author(id=item.get("author", item["id"])), text=item["text"], occurred_at=at, received_at=at,
+        )
+        decisions.append(moderator.decide(event, at)[0])
+    return score(items, decisions), decisions
+
+
+def score(items: list[dict], decisions: list[ModerationDecision]) -> Report:
+    report = Report(items=len(items))
+    counts: dict[str, list[int]] = {}
+    family_counts: dict[str, list[int]] = {}
+    action_counts = {a: [0, 0, 0] for a in ACTIONS}
+    answer = [0, 0, 0]
+
+    def count(table: dict, key: str, expected: bool, predicted: bool) -> None:
+        row = table.setdefault(key, [0, 0, 0])
+        if expected and predicted:
+            row[0] += 1
+        elif predicted:
+            row[1] += 1
+        elif expected:
+            row[2] += 1
+
+    for item, decision in zip(items, decisions, strict=True):
+        expected_action, predicted_action = item["expected_action"], decision.action.value
+        report.confusion[(expected_action, predicted_action)] += 1
+        for action in ACTIONS:
+            count(action_counts, action, expected_action == action, predicted_action == action)
+        expected_rules = set(item["expected_rules"]) - UNSCORED_RULES
+        predicted_rules = {h.rule_id for h in decision.rules} - UNSCORED_RULES
+        for rule in expected_rules | predicted_rules:
+            count(counts, rule, rule in expected_rules, rule in predicted_rules)
+        for family in ("personal_data", "abuse", "links", "spam"):
+            count(
+                family_counts, family,
+                any(r.startswith(family + ".") for r in expected_rules), any(r.startswith(family + ".") for r in predicted_rules),
+            )
+        count({"a": answer}, "a", item["needs_answer"], decision.needs_answer)
+        if expected_action != predicted_action or expected_rules != predicted_rules or item["needs_answer"] != decision.needs_answer:
+            report.mistakes.append(
+                {
+                    "id": item["id"], "text": item["text"], "expected": (expected_action, sorted(expected_rules), item["needs_answer"]),
+                    "predicted": (predicted_action, sorted(predicted_rules), decision.needs_answer),
+                }
+            )
+    report.actions = {a: _scores(*c) for a, c in action_counts.items()}
+    report.rules = {r: _scores(*c) for r, c in counts.items()}
+    report.families = {f: _scores(*c) for f, c in family_counts.items()}
+    report.needs_answer = _scores(*answer)
+    return report
