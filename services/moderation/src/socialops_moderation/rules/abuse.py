@@ -53,13 +53,14 @@ class AbuseLexicon:
     insult_mild: re.Pattern[str]
     profanity: re.Pattern[str]
     person_address: re.Pattern[str]
+    intensifier: re.Pattern[str]
     group_address: re.Pattern[str]
 
 
 @cache
 def lexicon() -> AbuseLexicon:
     data = load_data("abuse.yaml")
-    groups = "(?:" + _alternation(data["hate_groups"]) + ")"
+    groups = "(?:(?:" + _alternation(data["hate_groups"]) + ")(?:na|ne)?)"  # definite forms too
     return AbuseLexicon(
         hate=_lexicon_regex(data["hate"]),  # type: ignore[arg-type]
         hate_patterns=tuple(
@@ -74,6 +75,7 @@ def lexicon() -> AbuseLexicon:
         # "du/din/you" is one person; "ni/er" in a city's comment field is nearly always the city.
         person_address=re.compile(fold_pattern(r"\b(du|din|ditt|dina|dig|you|your|you're|youre|ur|u)\b")),
         group_address=re.compile(fold_pattern(r"\b(ni|er|ert|era)\b")),
+        intensifier=re.compile(fold_pattern(r"\b(jävla|jäkla|fucking|förbannat|helt\s+jävla|fan\s+så)\s*$")),
     )
 
 
@@ -125,7 +127,9 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
         if free(m.start(), m.end()) and _aimed_at_person(folded, m.start(), m.end(), lex):
             taken.append((m.start(), m.end()))
             attack_spans.append((*n.span(m.start(), m.end()), "personal_attack"))
-            attack_conf = max(attack_conf, 0.55)  # harsh criticism or attack: a human decides
+            # harsh criticism or an attack: a human decides — unless sworn at ("så jävla korkad")
+            intensified = lex.intensifier.search(folded[max(0, m.start() - 16) : m.start()])
+            attack_conf = max(attack_conf, 0.8 if intensified else 0.55)
     if attack_spans:
         hits.append(hit("abuse.personal_attack", CLAUSE_PERSONAL_ATTACK, attack_conf, attack_spans))
     if insult_spans:

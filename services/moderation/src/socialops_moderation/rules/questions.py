@@ -98,6 +98,11 @@ _RHETORICAL = [
     r"\b(vad|var|va)\s+är\s+det\s+för\s+(fel|skit)\b",
     r"\b(ni|någon|nån|ni\s+på\s+kommunen|du)\s+(\w+\s+){0,3}ens\b",  # "Har ni ens läst …?"
     r"\bvarför\s+inte\s+bara\b",
+    r"\bhur\s+kan\s+(man|ni|du|de|dom)\s+vara\s+så\b",
+    r"\b(verkligen|ens)\s+så\s+(svårt|dumt|krångligt|jobbigt)\b",
+    r"\bvad\s+väntar\s+(ni|du|man)\s+på\b",
+    r"\bvem\s+(tänkte|trodde|kom\s+på|fick\s+för\s+sig)\b",
+    r"\bvad\s+blir\s+nästa\b",
     r"\bvad\s+(hände|händer)\s+med\s+(sunt\s+förnuft|förnuftet)\b",
 ]
 
@@ -120,6 +125,11 @@ def _compiled() -> tuple[list[re.Pattern[str]], list[re.Pattern[str]], list[re.P
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _LEADING_NOISE = re.compile(r"^[\s,;:\-–(\"'“”]*(hej|hallå|hejsan|tjena|hi|hello|god\s+morgon|ok|okej|men|och|så|alltså|fast|ja|nej)?[\s,;:!\-–]*")
+
+
+@cache
+def _leading_noise() -> re.Pattern[str]:
+    return re.compile(fold_pattern(_LEADING_NOISE.pattern))
 
 
 def detect_language(text: str) -> str | None:
@@ -148,12 +158,13 @@ def find_questions(text: str) -> QuestionFinding:
     _langid_setup()
     language = detect_language(text)
     starts, indirect, rhetorical = _compiled()
+    leading_noise = _leading_noise()
     n = normalise(text)
     spans: list[tuple[int, int]] = []
     rhetorical_seen = False
     for m in _SENTENCE.finditer(n.text):
         sentence = m.group()
-        stripped = _LEADING_NOISE.sub("", sentence, count=1).strip()
+        stripped = leading_noise.sub("", sentence, count=1).strip()
         if len(re.findall(r"\w+", stripped)) < 2 and "?" not in sentence:
             continue
         if any(p.search(sentence) for p in rhetorical):
