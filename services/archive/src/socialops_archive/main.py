@@ -57,8 +57,11 @@ async def open_pool(settings: ArchiveSettings) -> asyncpg.Pool:
     return pool
 
 
-def build_app(settings: ArchiveSettings, *, consume: bool = True) -> FastAPI:
-    """The whole service in one ASGI app: its lifespan starts the consumer and the workers."""
+def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bool = True) -> FastAPI:
+    """The whole service in one ASGI app: its lifespan starts the consumer and the workers.
+
+    `consume=False` serves the API alone; `background=False` also leaves out the registration desk
+    and the export builder (benchmarks of the read side)."""
     health = Health()
     tokens = TokenBook(settings.archive_tokens)
 
@@ -71,8 +74,10 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True) -> FastAPI:
         exports = ExportWorker(pool, settings)
         app.state.desk, app.state.exports = desk, exports
         health.add("database", database_reachable(pool))
-        tasks = [asyncio.create_task(desk.run(), name="registration-desk"),
-                 asyncio.create_task(exports.run(), name="exports")]
+        tasks = []
+        if background:
+            tasks += [asyncio.create_task(desk.run(), name="registration-desk"),
+                      asyncio.create_task(exports.run(), name="exports")]
         producer = consumer = None
         if consume:
             health.add("kafka", kafka_reachable(settings.kafka_bootstrap))

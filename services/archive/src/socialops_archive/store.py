@@ -136,20 +136,29 @@ class ArchiveStore:
                 )
             states.append(_state_delta(item_ref, item_events_))
         await connection.copy_records_to_table("item_event", records=rows, columns=_ITEM_EVENT_COLUMNS)
-        await connection.executemany(
-            "INSERT INTO item_state AS s (item_ref, latest_text, version_count, hidden, deleted_by_city,"
+        # Existing items are updated, new ones inserted: two set-based statements per batch.
+        columns = [list(c) for c in zip(*states, strict=True)]
+        await connection.execute(
+            "UPDATE item_state AS s SET"
+            " latest_text = coalesce(u.t, s.latest_text),"
+            " version_count = s.version_count + u.n,"
+            " hidden = coalesce(u.h, s.hidden),"
+            " deleted_by_city = s.deleted_by_city OR u.dc,"
+            " deleted_by_author = s.deleted_by_author OR u.da,"
+            " removed_at = coalesce(s.removed_at, u.ra),"
+            " search = CASE WHEN u.st IS NULL THEN s.search ELSE s.search || to_tsvector('swedish', u.st) END"
+            " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bool[], $5::bool[], $6::bool[],"
+            " $7::timestamptz[], $8::text[]) AS u(r, t, n, h, dc, da, ra, st) WHERE s.item_ref = u.r",
+            *columns,
+        )
+        await connection.execute(
+            "INSERT INTO item_state (item_ref, latest_text, version_count, hidden, deleted_by_city,"
             " deleted_by_author, removed_at, search)"
-            " VALUES ($1, $2, $3, coalesce($4, false), $5, $6, $7, to_tsvector('swedish', coalesce($8, '')))"
-            " ON CONFLICT (item_ref) DO UPDATE SET"
-            " latest_text = coalesce($2, s.latest_text),"
-            " version_count = s.version_count + $3,"
-            " hidden = coalesce($4, s.hidden),"
-            " deleted_by_city = s.deleted_by_city OR $5,"
-            " deleted_by_author = s.deleted_by_author OR $6,"
-            " removed_at = coalesce(s.removed_at, $7),"
-            " search = CASE WHEN $8::text IS NULL THEN s.search"
-            "   ELSE s.search || to_tsvector('swedish', $8) END",
-            states,
+            " SELECT r, t, n, coalesce(h, false), dc, da, ra, to_tsvector('swedish', coalesce(st, ''))"
+            " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bool[], $5::bool[], $6::bool[],"
+            " $7::timestamptz[], $8::text[]) AS u(r, t, n, h, dc, da, ra, st)"
+            " ON CONFLICT (item_ref) DO NOTHING",
+            *columns,
         )
         result.events_archived += len(rows)
 
@@ -177,12 +186,14 @@ class ArchiveStore:
             )
             for e in first.values()
         ]
-        await connection.executemany(
+        await connection.execute(
             "INSERT INTO item (platform, account_id, platform_item_id, item_type, thread_id, parent_id,"
             " author_id, author_name, author_is_account, first_occurred_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+            " $7::text[], $8::text[], $9::bool[], $10::timestamptz[])"
+            " ORDER BY 3"  # a stable order: concurrent writers never wait on each other in a cycle
             " ON CONFLICT (platform, account_id, platform_item_id) DO NOTHING",
-            rows,
+            *_columns(rows, 10),
         )
         found = await connection.fetch(
             "SELECT i.id, i.platform, i.account_id, i.platform_item_id FROM item i"

@@ -1,0 +1,228 @@
+"""Archive benchmark: events/s archived end-to-end from Kafka vs the raw COPY rate of the same rows,
+and search latency p50/p95 over the archived items.
+
+    .venv/bin/python bench/archive.py                 # 20,000 items (about a minute)
+    .venv/bin/python bench/archive.py --items 1000000 # the issue's size (long)
+
+Starts its own broker (tansu) and database (PostgreSQL on 127.0.0.1:5432 or an embedded one).
+Numbers on a shared 2-core machine are noisy: compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+from socialops_archive.consumer import ArchiveConsumer
+from socialops_archive.main import build_app
+from socialops_archive.migrations import migrate
+from socialops_archive.records import GENESIS_HASH, chain_events, item_type_of
+from socialops_archive.settings import ArchiveSettings
+from socialops_archive.store import ArchiveStore
+from socialops_common import topics
+from socialops_common.devstack import LocalBroker, LocalDatabase
+from socialops_common.events import Author, EventKind, Platform, SocialEvent, social_event_id
+from socialops_common.kafka import ensure_topics, make_producer, to_bytes
+from socialops_common.observability import configure_logging
+
+WORDS = (
+    "badhuset öppettider skolan förskolan parkering bygglov cykelbana busskort biblioteket simhallen "
+    "sophämtning återvinning vägarbete snöröjning gatubelysning lekplats idrottshall konserthuset "
+    "kommunen staden förvaltningen nämnden beslut avgift ansökan handläggning kö väntetid svar fråga "
+    "varför när hur vem tack bra dåligt stängt öppet igen måndag tisdag onsdag torsdag fredag helgen "
+    "sommaren vintern renovering budget skatt politiker medborgare grannar barn föräldrar äldreboende "
+    "hemtjänst vård trafik olycka buller träd park strand hamnen torget evenemang festival konsert"
+).split()
+
+
+def _event(kind: EventKind, account: str, thread: str, item: str, text: str | None, author: Author,
+           at: datetime, version: str = "") -> SocialEvent:
+    return SocialEvent(
+        event_id=social_event_id(Platform.FACEBOOK, kind, item, version), kind=kind,
+        platform=Platform.FACEBOOK, account_id=account, item_id=item, thread_id=thread,
+        parent_id=None if kind is EventKind.POST_PUBLISHED else thread, author=author, text=text,
+        occurred_at=at, received_at=at + timedelta(seconds=1),
+        raw={"id": item, "message": text, "created_time": at.isoformat()},
+    )
+
+
+def make_events(items: int, accounts: int, seed: int = 7) -> list[SocialEvent]:
+    """Comments in threads under posts, ~10% edited, ~0.5% hidden by the city."""
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    events: list[SocialEvent] = []
+    threads = max(1, items // 50)
+    for n in range(items):
+        account = f"acc-{n % accounts}"
+        thread = f"post-{n % threads}"
+        kind = EventKind.POST_PUBLISHED if n < threads else EventKind.COMMENT_CREATED
+        item = thread if kind is EventKind.POST_PUBLISHED else f"c-{n}"
+        at = start + timedelta(seconds=n * 30)
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 24)))
+        author = Author(id=account, name="Staden", is_account=True) if kind is EventKind.POST_PUBLISHED else \
+            Author(id=f"u-{rng.randint(1, items // 5 + 1)}", name=f"Person {rng.randint(1, 5000)}")
+        events.append(_event(kind, account, thread, item, text, author, at))
+        if kind is EventKind.COMMENT_CREATED and rng.random() < 0.10:
+            events.append(_event(EventKind.COMMENT_EDITED, account, thread, item, text + " (redigerad)", author,
+                                 at, "e1"))
+        if kind is EventKind.COMMENT_CREATED and rng.random() < 0.005:
+            events.append(_event(EventKind.COMMENT_HIDDEN, account, thread, item, None,
+                                 Author(id=account, is_account=True), at))
+    return events
+
+
+async def produce(bootstrap: str, events: list[SocialEvent]) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    began = time.perf_counter()
+    try:
+        for start in range(0, len(events), 5000):
+            futures = [await producer.send(topics.EVENTS, to_bytes(e), key=e.partition_key)
+                       for e in events[start:start + 5000]]
+            await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - began
+
+
+async def archive_from_kafka(bootstrap: str, dsn: str, events: list[SocialEvent], batch: int) -> float:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    async with pool.acquire() as connection:
+        await migrate(connection)
+    settings = ArchiveSettings(kafka_bootstrap=bootstrap)
+    producer = make_producer(settings, "archive-bench")
+    await producer.start()
+    consumer = ArchiveConsumer(ArchiveStore(pool, "KS", "registrator@example.se"), bootstrap,
+                               f"bench-{uuid.uuid4().hex[:6]}", producer, batch_size=batch, batch_timeout_ms=100)
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    began = time.perf_counter()
+    try:
+        while await pool.fetchval("SELECT count(*) FROM item_event") < len(events):  # noqa: ASYNC110 - polls the DB
+            await asyncio.sleep(0.2)
+        elapsed = time.perf_counter() - began
+    finally:
+        await consumer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+        await pool.close()
+    return elapsed
+
+
+async def raw_copy(dsn: str, events: list[SocialEvent]) -> float:
+    """The reference: the same item and item_event rows (hashes computed beforehand) by plain COPY."""
+    by_item: dict[str, list[SocialEvent]] = {}
+    for e in events:
+        by_item.setdefault(e.item_id, []).append(e)
+    item_rows, event_rows = [], []
+    for ref, (item_id, item_events) in enumerate(by_item.items(), start=1):
+        first = item_events[0]
+        item_rows.append((ref, first.platform.value, first.account_id, item_id, item_type_of(first.kind),
+                          first.thread_id, first.parent_id, first.author.id, first.author.name,
+                          first.author.is_account, first.occurred_at))
+        for c in chain_events(item_events, 0, 0, GENESIS_HASH):
+            e = c.event
+            event_rows.append((ref, c.seq, c.version_no, e.event_id, e.kind.value, e.text, e.occurred_at,
+                               e.received_at, c.record, json.dumps(e.raw), c.sha256, c.prev_hash, c.chain_hash))
+    connection = await asyncpg.connect(dsn)
+    try:
+        await migrate(connection)
+        began = time.perf_counter()
+        async with connection.transaction():
+            await connection.copy_records_to_table(
+                "item", records=item_rows,
+                columns=("id", "platform", "account_id", "platform_item_id", "item_type", "thread_id", "parent_id",
+                         "author_id", "author_name", "author_is_account", "first_occurred_at"))
+            await connection.copy_records_to_table(
+                "item_event", records=event_rows,
+                columns=("item_ref", "seq", "version_no", "event_id", "kind", "text", "occurred_at", "received_at",
+                         "record", "raw", "sha256", "prev_hash", "chain_hash"))
+        return time.perf_counter() - began
+    finally:
+        await connection.close()
+
+
+async def search_latency(dsn: str, queries: int) -> dict[str, list[float]]:
+    settings = ArchiveSettings(database_url=dsn, archive_tokens="bench:registrar", smtp_port=1)
+    app = build_app(settings, consume=False, background=False)
+    rng = random.Random(3)
+    timings: dict[str, list[float]] = {"full-text": [], "full-text + account + dates": [], "item": []}
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://archive",
+                                     headers={"Authorization": "Bearer bench"}) as client:
+            ids = [r["id"] for r in await app.state.pool.fetch("SELECT id FROM item ORDER BY random() LIMIT 200")]
+            for n in range(queries):
+                word = rng.choice(WORDS)
+                for label, params in (
+                    ("full-text", {"q": word, "limit": 50}),
+                    ("full-text + account + dates", {"q": word, "account": f"acc-{n % 5}", "limit": 50,
+                                                     "from": "2026-01-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}),
+                ):
+                    began = time.perf_counter()
+                    response = await client.get("/items", params=params)
+                    timings[label].append(time.perf_counter() - began)
+                    response.raise_for_status()
+                began = time.perf_counter()
+                (await client.get(f"/items/{rng.choice(ids)}")).raise_for_status()
+                timings["item"].append(time.perf_counter() - began)
+    return timings
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--queries", type=int, default=100)
+    args = parser.parse_args(argv)
+
+    configure_logging("archive-bench", "WARNING", "console")
+    broker = LocalBroker().start()
+    database = await asyncio.to_thread(LocalDatabase.find_or_start)
+    names = [f"archive_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    try:
+        await ensure_topics(broker.bootstrap)
+        archive_dsn, copy_dsn = [await database.create_database(n) for n in names]
+        events = make_events(args.items, args.accounts)
+        print(f"{args.items:,} items -> {len(events):,} events ({args.accounts} accounts)")
+        produce_s = await produce(broker.bootstrap, events)
+        print(f"produced to Kafka in {produce_s:.1f} s ({len(events) / produce_s:,.0f} events/s)")
+        archive_s = await archive_from_kafka(broker.bootstrap, archive_dsn, events, args.batch)
+        copy_s = await raw_copy(copy_dsn, events)
+        archive_rate, copy_rate = len(events) / archive_s, len(events) / copy_s
+        print(f"archived from Kafka: {archive_rate:,.0f} events/s ({archive_s:.1f} s, batch {args.batch}; "
+              "dedup, hash chain, item state, search vector, registrations)")
+        print(f"raw COPY of the same item/item_event rows: {copy_rate:,.0f} events/s ({copy_s:.1f} s)")
+        print(f"archive / raw COPY: {archive_rate / copy_rate:.0%} (target >= 50%)")
+        timings = await search_latency(archive_dsn, args.queries)
+        for label, values in timings.items():
+            print(f"{label:>28}: p50 {percentile(values, 50) * 1000:6.1f} ms   p95 {percentile(values, 95) * 1000:6.1f} ms"
+                  f"   ({len(values)} requests through the API)")
+        print("(shared 2-core machine: numbers are noisy)")
+    finally:
+        for name in names:
+            try:
+                await database.drop_database(name)
+            except Exception as error:  # keep the numbers; say what was left behind
+                print(f"could not drop {name}: {error}", file=sys.stderr)
+        broker.stop()
+        database.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))
