@@ -72,16 +72,19 @@ def normalise(original: str) -> Normalised:
         for folded in _fold_char(char):
             chars.append(folded)
             origin.append(index)
-    # l33t: only where the symbol sits between/next to letters, so numbers and punctuation survive
+    # l33t: only inside words, so numbers and punctuation survive ("112", "idag!!")
     length = len(chars)
     for i, char in enumerate(chars):
-        if char in LEET:
-            left = chars[i - 1] if i > 0 else " "
-            right = chars[i + 1] if i + 1 < length else " "
-            if (left.isalpha() and (right.isalpha() or right in LEET)) or (right.isalpha() and left.isalpha()) or (
-                left.isalpha() and right in " .,;:?" and char not in "!|+"
-            ) or (right.isalpha() and left in " \n\t" and char in "@4$5013"):
-                chars[i] = LEET[char]
+        if char not in LEET:
+            continue
+        left = chars[i - 1] if i > 0 else " "
+        right = chars[i + 1] if i + 1 < length else " "
+        right2 = chars[i + 2] if i + 2 < length else " "
+        inside = left.isalpha() and (right.isalpha() or (right in LEET and right2.isalpha()))
+        starts_word = not left.isalnum() and right.isalpha() and char in "@4$5013"
+        ends_word = left.isalpha() and not right.isalnum() and right not in LEET and char in "@430$"
+        if inside or starts_word or ends_word:
+            chars[i] = LEET[char]
     chars, origin = _join_spelled_out(chars, origin)
     chars, origin = _collapse_repeats(chars, origin)
     return Normalised(original, "".join(chars), tuple(origin))

@@ -1,0 +1,66 @@
+from datetime import datetime, timezone
+
+from socialops_common.events import EventKind, ModerationAction
+from socialops_moderation.classify import Classifier
+from socialops_moderation.policy import PolicyBook, decide, decide_outcome, decision_id_for
+
+from ..helpers import comment
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+BOOK = PolicyBook.load()
+
+
+def outcome(text, kind=EventKind.COMMENT_CREATED, policy=None):
+    return decide_outcome(Classifier().classify_text(text), kind, policy or BOOK.default)
+
+
+def test_guideline_defaults():
+    assert outcome("Bra jobbat!").action == ModerationAction.ALLOW
+    hide = outcome("Mitt pnr är 811218-9876")
+    assert (hide.action, hide.block_author) == (ModerationAction.HIDE, False)
+    for text in ["Jag vet var du bor", "Din jävla idiot"]:
+        delete = outcome(text)
+        assert (delete.action, delete.block_author) == (ModerationAction.DELETE, True)
+    assert outcome("Politikerna är idioter").action == ModerationAction.HIDE
+    assert outcome("Kolla bit.ly/xyz").action == ModerationAction.REVIEW
+
+
+def test_uncertain_hit_goes_to_review_with_a_suggestion():
+    result = outcome("Du är en lögnare")
+    assert result.action == ModerationAction.REVIEW
+    assert (result.suggested_action, result.suggested_block) == (ModerationAction.DELETE, True)
+
+
+def test_needs_answer_survives_a_personal_data_hide_but_not_abuse():
+    assert outcome("Mitt pnr är 811218-9876, när kommer beslutet?").needs_answer is True
+    assert outcome("När öppnar ni, din jävla idiot?").needs_answer is False
+
+
+def test_dm_is_never_removed_and_always_needs_an_answer():
+    dm = outcome("Mitt pnr är 811218-9876, kan ni hjälpa mig", EventKind.DM_RECEIVED)
+    assert (dm.action, dm.needs_answer) == (ModerationAction.ALLOW, True)
+    assert outcome("Jag vet var du bor", EventKind.DM_RECEIVED).action == ModerationAction.REVIEW
+
+
+def test_per_account_overrides_change_only_what_they_name():
+    review_first = BOOK.named("review_first")
+    assert outcome("Jag vet var du bor", policy=review_first).action == ModerationAction.REVIEW
+    assert outcome("Mitt pnr är 811218-9876", policy=review_first).action == ModerationAction.HIDE
+    assert outcome("Kolla bit.ly/xyz", policy=BOOK.named("crisis")).action == ModerationAction.HIDE
+    assert BOOK.named("no-such-policy") is BOOK.default
+
+
+def test_policy_is_data():
+    book = PolicyBook.from_data({"default": {"rules": {"personal_data": {"action": "delete", "block_author": True}}}})
+    assert outcome("Mitt pnr är 811218-9876", policy=book.default).action == ModerationAction.DELETE
+    assert outcome("Okänd regel: bit.ly/x", policy=book.default).action == ModerationAction.REVIEW  # unknown rule: a person
+
+
+def test_decision_is_masked_deterministic_and_explains_itself():
+    event = comment("Ring mig på 070-123 45 67, din idiot")
+    decision = decide(event, Classifier().classify_text(event.text), BOOK.default, decided_at=NOW)
+    assert decision.decision_id == decision_id_for(event.event_id, "default")
+    assert "070" not in decision.model_dump_json() and "[phone]" in decision.masked_text
+    assert decision.action == ModerationAction.DELETE and decision.block_author
+    assert all(r.clause.startswith("seeds/001_206af399bca50804.txt") for r in decision.rules)
+    assert "personligt påhopp" in decision.notification_text and "inte längre kommentera" in decision.notification_text

@@ -1,0 +1,42 @@
+from datetime import datetime, timezone
+
+import pytest
+from pydantic import ValidationError
+from socialops_common.events import ModerationAction
+from socialops_moderation.classify import Classifier
+from socialops_moderation.policy import PolicyBook, decide_with_suggestion
+from socialops_moderation.review import Verdict, resolution_for
+from socialops_moderation.store import ReviewItem
+
+from ..helpers import comment
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def queued(text):
+    event = comment(text)
+    decision, suggested = decide_with_suggestion(event, Classifier().classify_text(text), PolicyBook.load().default, decided_at=NOW)
+    return ReviewItem(decision, suggested, "pending", NOW, None, None, None, None)
+
+
+def test_confirm_applies_what_the_rules_suggested():
+    item = queued("Du är en lögnare")
+    resolution = resolution_for(item, Verdict(verdict="confirm"), "Louise", NOW)
+    assert (resolution.action, resolution.block_author) == (ModerationAction.DELETE, True)
+    assert (resolution.decided_by, resolution.supersedes, resolution.reason) == ("Louise", item.decision.decision_id, "confirmed")
+    assert resolution.decision_id != item.decision.decision_id
+
+
+def test_override_records_who_and_why():
+    item = queued("Du är en lögnare")
+    resolution = resolution_for(item, Verdict(verdict="override", action="allow", reason="Kritik, inget påhopp"), "Per", NOW)
+    assert (resolution.action, resolution.reason, resolution.notification_text) == (ModerationAction.ALLOW, "Kritik, inget påhopp", None)
+
+
+def test_verdicts_are_validated():
+    with pytest.raises(ValidationError, match="reason"):
+        Verdict(verdict="override", action="hide")
+    with pytest.raises(ValidationError, match="needs an action"):
+        Verdict(verdict="override", reason="x")
+    with pytest.raises(ValidationError, match="block_author"):
+        Verdict(verdict="override", action="hide", block_author=True, reason="x")
