@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +24,7 @@ from socialops_common.observability import Stopwatch
 from . import metrics, queries
 from .access import Permission, Principal, TokenBook
 from .queries import SearchFilters
+from .retention import run_disposal
 
 bearer = HTTPBearer(auto_error=False, description="token from SOCIALOPS_ARCHIVE_TOKENS")
 
@@ -294,6 +295,131 @@ async def read_audit_log(
          "action": r["action"], "target": r["target"], "query": json.loads(r["query"]), "status": r["status"]}
         for r in rows
     ]}
+
+
+class RetentionRuleBody(BaseModel):
+    keep_days: int = Field(ge=1, le=365 * 200)
+    decision: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00]+$",
+                          description="the disposal decision (gallringsbeslut) the rule rests on")
+
+
+class ItemClass(StrEnum):
+    POST = "post"
+    COMMENT = "comment"
+    REPLY = "reply"
+    MENTION = "mention"
+    DM = "dm"
+    REMOVED_COMMENT = "removed_comment"
+
+
+class HoldBody(BaseModel):
+    account: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00]+$")
+    item: int | None = Field(default=None, ge=1, le=2**62)
+    from_: datetime | None = Field(default=None, alias="from")
+    to: datetime | None = None
+    reason: str = Field(min_length=1, max_length=500, pattern=r"^[^\x00]+$")
+
+    model_config = {"populate_by_name": True}
+
+    @model_validator(mode="after")
+    def _scope(self) -> HoldBody:
+        if self.account is None and self.item is None and self.from_ is None and self.to is None:
+            raise ValueError("a hold needs an account, an item or a period")
+        for value in (self.from_, self.to):
+            if value is not None and value.tzinfo is None:
+                raise ValueError("from and to need a time zone")
+        if self.from_ and self.to and self.to <= self.from_:
+            raise ValueError("to must be after from")
+        return self
+
+
+class DisposalBody(BaseModel):
+    dry_run: bool = True
+
+
+@router.get("/retention/rules", summary="Retention rules per item class (admins)")
+async def list_retention_rules(request: Request, principal: Who) -> dict[str, Any]:
+    await require(request, principal, Permission.MANAGE_RETENTION, "retention_rules")
+    rows = await _pool(request).fetch("SELECT * FROM retention_rule ORDER BY item_class")
+    await audit(request, principal, "retention_rules", None, {}, 200)
+    return {"rules": [{"item_class": r["item_class"], "keep_days": r["keep_days"], "decision": r["decision"],
+                       "set_by": r["set_by"], "set_at": r["set_at"].isoformat()} for r in rows]}
+
+
+@router.put("/retention/rules/{item_class}", summary="Set how long a class of items is kept (admins)")
+async def set_retention_rule(request: Request, principal: Who, item_class: ItemClass,
+                             body: RetentionRuleBody) -> dict[str, Any]:
+    query = {"keep_days": body.keep_days, "decision": body.decision}
+    await require(request, principal, Permission.MANAGE_RETENTION, "retention_rule_set", item_class.value, query)
+    await _pool(request).execute(
+        "INSERT INTO retention_rule (item_class, keep_days, decision, set_by) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (item_class) DO UPDATE SET keep_days = $2, decision = $3, set_by = $4, set_at = now()",
+        item_class.value, body.keep_days, body.decision, principal.name,
+    )
+    await audit(request, principal, "retention_rule_set", item_class.value, query, 200)
+    return {"item_class": item_class.value, **query}
+
+
+@router.get("/holds", summary="Legal holds (admins)")
+async def list_holds(request: Request, principal: Who) -> dict[str, Any]:
+    await require(request, principal, Permission.MANAGE_RETENTION, "holds")
+    rows = await _pool(request).fetch("SELECT * FROM legal_hold ORDER BY id")
+    await audit(request, principal, "holds", None, {}, 200)
+    return {"holds": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()}
+                      for r in rows]}
+
+
+@router.post("/holds", status_code=201, summary="Place a legal hold (admins)")
+async def place_hold(request: Request, principal: Who, body: HoldBody) -> dict[str, Any]:
+    query = body.model_dump(mode="json", by_alias=True)
+    await require(request, principal, Permission.MANAGE_RETENTION, "hold_place", None, query)
+    hold_id = await _pool(request).fetchval(
+        "INSERT INTO legal_hold (account_id, item_ref, period_from, period_to, reason, placed_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        body.account, body.item, body.from_, body.to, body.reason, principal.name,
+    )
+    await audit(request, principal, "hold_place", str(hold_id), query, 201)
+    return {"id": hold_id}
+
+
+@router.post("/holds/{hold_id}/release", summary="Release a legal hold (admins)")
+async def release_hold(request: Request, principal: Who,
+                       hold_id: Annotated[int, PathParam(ge=1, le=2**62)]) -> dict[str, Any]:
+    await require(request, principal, Permission.MANAGE_RETENTION, "hold_release", str(hold_id))
+    released = await _pool(request).fetchval(
+        "UPDATE legal_hold SET released_at = now(), released_by = $2 WHERE id = $1 AND released_at IS NULL"
+        " RETURNING id", hold_id, principal.name)
+    await audit(request, principal, "hold_release", str(hold_id), {}, 200 if released else 404)
+    if released is None:
+        raise HTTPException(404, "no active hold with that id")
+    return {"id": hold_id, "released": True}
+
+
+@router.post("/disposals", status_code=201, summary="Run disposal (dry run by default; admins)")
+async def create_disposal(request: Request, principal: Who, body: DisposalBody) -> dict[str, Any]:
+    await require(request, principal, Permission.MANAGE_RETENTION, "disposal", None, {"dry_run": body.dry_run})
+    async with _pool(request).acquire() as connection:
+        report = await run_disposal(connection, principal.name, datetime.now(UTC), dry_run=body.dry_run)
+    await audit(request, principal, "disposal", str(report.run_id), {"dry_run": body.dry_run}, 201)
+    return {"id": report.run_id, "dry_run": report.dry_run, "disposed": report.disposed,
+            "held_back": report.held_back}
+
+
+@router.get("/disposals/{run_id}", summary="A disposal run and what it disposed (admins)")
+async def get_disposal(request: Request, principal: Who,
+                       run_id: Annotated[int, PathParam(ge=1, le=2**62)]) -> dict[str, Any]:
+    await require(request, principal, Permission.MANAGE_RETENTION, "disposal_read", str(run_id))
+    pool = _pool(request)
+    run = await pool.fetchrow("SELECT * FROM disposal_run WHERE id = $1", run_id)
+    if run is None:
+        raise HTTPException(404, "no such disposal run")
+    log = await pool.fetch("SELECT * FROM disposal_log WHERE run_ref = $1 ORDER BY id", run_id)
+    await audit(request, principal, "disposal_read", str(run_id), {}, 200)
+
+    def plain(row: Any) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(row).items()}
+
+    return {**plain(run), "log": [plain(r) for r in log]}
 
 
 def install(app: FastAPI) -> None:
