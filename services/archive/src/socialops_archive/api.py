@@ -276,6 +276,22 @@ async def get_export_package(request: Request, principal: Who, export_id: str) -
     return FileResponse(path, media_type="application/zip", filename=path.name)
 
 
+@router.get("/captures", summary="Account captures (yearly and at closure) and their collection cases")
+async def list_captures(request: Request, principal: Who,
+                        account: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
+    await require(request, principal, Permission.READ, "captures")
+    rows = await _pool(request).fetch(
+        "SELECT id, platform, account_id, reason, year, level, period_from, period_to, collection_case,"
+        " overview_sha256, export_ref, captured_at FROM account_capture"
+        " WHERE $1::text IS NULL OR account_id = $1 ORDER BY id", account)
+    await audit(request, principal, "captures", account, {}, 200)
+    return {"captures": [
+        {**{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()},
+         "export_ref": str(r["export_ref"]) if r["export_ref"] else None,
+         "package": f"/exports/{r['export_ref']}/package" if r["export_ref"] else None}
+        for r in rows]}
+
+
 @router.get("/audit", summary="The audit log (admins)")
 async def read_audit_log(
     request: Request, principal: Who,

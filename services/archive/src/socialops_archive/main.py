@@ -9,6 +9,7 @@ query API; registrars also see personal data and DMs and export E-ARK packages f
     socialops-archive serve --port 8083      API + Kafka consumer + registration desk + exports
     socialops-archive verify                 recompute every hash and chain link
     socialops-archive export --account A --from 2026-01-01 --to 2026-02-01 [--out DIR]
+    socialops-archive capture [--now ISO]    one pass of the yearly / closure account captures
     socialops-archive migrate                apply the SQL migrations and exit
 """
 
@@ -36,6 +37,7 @@ from socialops_common.observability import (
 
 from . import api
 from .access import TokenBook
+from .capture import AccountCapturer
 from .consumer import ArchiveConsumer
 from .export.worker import ExportWorker
 from .migrations import migrate
@@ -76,8 +78,10 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bo
         health.add("database", database_reachable(pool))
         tasks = []
         if background:
+            capturer = AccountCapturer(pool, exports, settings.registration_series)
             tasks += [asyncio.create_task(desk.run(), name="registration-desk"),
-                      asyncio.create_task(exports.run(), name="exports")]
+                      asyncio.create_task(exports.run(), name="exports"),
+                      asyncio.create_task(capturer.run(settings.capture_interval_s), name="captures")]
         producer = consumer = None
         if consume:
             health.add("kafka", kafka_reachable(settings.kafka_bootstrap))
@@ -146,6 +150,19 @@ async def _export(settings: ArchiveSettings, account: str, start: datetime, end:
     return 0
 
 
+async def _capture(settings: ArchiveSettings, now: datetime | None) -> int:
+    pool = await open_pool(settings)
+    try:
+        capturer = AccountCapturer(pool, ExportWorker(pool, settings), settings.registration_series)
+        plans = await capturer.run_once(now)
+    finally:
+        await pool.close()
+    for plan in plans:
+        print(f"captured {plan.platform}:{plan.account_id} {plan.reason} {plan.year} at level {plan.level}")
+    print(f"{len(plans)} capture(s)")
+    return 0
+
+
 def _date(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -160,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8083)
     commands.add_parser("verify", help="check every hash and chain link; exit 1 when one is broken")
     commands.add_parser("migrate", help="apply the SQL migrations")
+    capture = commands.add_parser("capture", help="run one pass of the scheduled account captures")
+    capture.add_argument("--now", type=_date, default=None, help="pretend it is this time (ISO 8601)")
     export = commands.add_parser("export", help="build an E-ARK SIP package for one account and period")
     export.add_argument("--account", required=True)
     export.add_argument("--from", dest="start", required=True, type=_date)
@@ -180,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(run())
         return 0
+    if args.command == "capture":
+        return asyncio.run(_capture(settings, args.now))
     if args.command == "export":
         return asyncio.run(_export(settings, args.account, args.start, args.end, args.out))
     return 2

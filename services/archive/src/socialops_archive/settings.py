@@ -30,3 +30,4 @@ class ArchiveSettings(CommonSettings):
     mail_retry_base_s: float = 5.0
     mail_retry_max_s: float = 3600.0
     export_dir: str = "archive-exports"
+    capture_interval_s: float = 3600.0

@@ -12,6 +12,7 @@ import os
 import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import reportlab
 from PIL import Image, ImageDraw, ImageFont
@@ -53,6 +54,14 @@ class ThreadSnapshot:
     def title(self) -> str:
         verb = "Dold" if self.operation == "hide" else "Raderad"
         return f"{verb} kommentar – {self.registration_number}"
+
+    @property
+    def subject(self) -> str:
+        return f"Registrering {self.registration_number}: borttagen kommentar i sin tråd"
+
+    @property
+    def keywords(self) -> list[str]:
+        return ["allmän handling", "diarieföring", self.registration_number]
 
     def lines(self) -> list[tuple[str, str]]:
         """The snapshot as (style, text) lines, shared by the PDF and the PNG."""
@@ -100,15 +109,30 @@ def _register_fonts() -> None:
         pdfmetrics.registerFont(TTFont("ArchiveSans-Bold", FONT_BOLD))
 
 
-def render_pdf(snapshot: ThreadSnapshot, created: datetime) -> bytes:
+class Document(Protocol):
+    """Anything rendered as a snapshot: a title, PDF metadata and (style, text) lines."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def keywords(self) -> list[str]: ...
+
+    def lines(self) -> list[tuple[str, str]]: ...
+
+
+def render_pdf(snapshot: Document, created: datetime) -> bytes:
     _register_fonts()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     pdf.setTitle(snapshot.title)
     pdf.setAuthor("socialops archive")
-    pdf.setSubject(f"Registrering {snapshot.registration_number}: borttagen kommentar i sin tråd")
+    pdf.setSubject(snapshot.subject)
     pdf.setCreator("socialops-archive")
-    pdf.setKeywords(["allmän handling", "diarieföring", snapshot.registration_number])
+    pdf.setKeywords(snapshot.keywords)
     pdf.setDateFormatter(lambda *_: created.strftime("D:%Y%m%d%H%M%S+00'00'"))
     width, height = A4
     y = height - 20 * mm
@@ -132,7 +156,7 @@ def render_pdf(snapshot: ThreadSnapshot, created: datetime) -> bytes:
     return buffer.getvalue()
 
 
-def render_png(snapshot: ThreadSnapshot) -> bytes:
+def render_png(snapshot: Document) -> bytes:
     lines = snapshot.lines()
     regular = ImageFont.truetype(FONT_REGULAR, 15)
     bold = ImageFont.truetype(FONT_BOLD, 15)

@@ -22,7 +22,8 @@ class ExportContent:
 
 
 async def load_export_content(
-    connection: asyncpg.Connection, account_id: str, period_from: datetime, period_to: datetime
+    connection: asyncpg.Connection, account_id: str, period_from: datetime, period_to: datetime,
+    include_direct_messages: bool = True,
 ) -> ExportContent:
     account = await connection.fetchrow("SELECT * FROM account WHERE external_id = $1 LIMIT 1", account_id)
     content = ExportContent(
@@ -34,8 +35,8 @@ async def load_export_content(
     )
     items = await connection.fetch(
         "SELECT * FROM item WHERE account_id = $1 AND first_occurred_at >= $2 AND first_occurred_at < $3"
-        " ORDER BY first_occurred_at, id",
-        account_id, period_from, period_to,
+        " AND ($4 OR item_type <> 'dm') ORDER BY first_occurred_at, id",
+        account_id, period_from, period_to, include_direct_messages,
     )
     refs = [i["id"] for i in items]
     events: dict[int, list[dict[str, Any]]] = {}

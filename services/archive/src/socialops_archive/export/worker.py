@@ -29,12 +29,12 @@ class ExportWorker:
         self._wake.set()
 
     async def request(self, account: str, start: datetime, end: datetime, requested_by: str,
-                      purpose: str = "request") -> str:
+                      purpose: str = "request", include_direct_messages: bool = True) -> str:
         export_id = uuid.uuid4()
         await self.pool.execute(
-            "INSERT INTO export_package (id, account_id, period_from, period_to, requested_by, purpose)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
-            export_id, account, start, end, requested_by, purpose,
+            "INSERT INTO export_package (id, account_id, period_from, period_to, requested_by, purpose,"
+            " include_direct_messages) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            export_id, account, start, end, requested_by, purpose, include_direct_messages,
         )
         return str(export_id)
 
@@ -60,7 +60,8 @@ class ExportWorker:
             row = await connection.fetchrow("SELECT * FROM export_package WHERE id = $1", key)
             try:
                 content = await load_export_content(
-                    connection, row["account_id"], row["period_from"], row["period_to"]
+                    connection, row["account_id"], row["period_from"], row["period_to"],
+                    row["include_direct_messages"],
                 )
                 folder = Path(out_dir or self.settings.export_dir)
                 package_id = f"uuid-{export_id}"
