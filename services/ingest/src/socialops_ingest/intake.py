@@ -61,10 +61,14 @@ class Outcome:
     body: dict[str, Any] = field(default_factory=dict)
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN/Infinity)")
+
+
 def decode_and_normalize(adapter: PlatformAdapter, body: bytes, ctx: Context) -> tuple[Normalized, list[str]]:
     """Pure: the events of an authentic body, and the reasons it (or parts of it) cannot be read."""
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:
         return Normalized(), [f"body is not JSON: {type(error).__name__}: {error}"[:500]]
     try:

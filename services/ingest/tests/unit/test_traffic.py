@@ -73,3 +73,4 @@ def _settings():
 
     return IngestSettings(meta_app_secret=SECRETS.meta_app_secret, x_consumer_secret=SECRETS.x_consumer_secret,
                           linkedin_client_secret=SECRETS.linkedin_client_secret)
+

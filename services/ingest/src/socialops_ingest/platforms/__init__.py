@@ -20,7 +20,7 @@ from socialops_common.events import (
     MetricSnapshot,
     Platform,
     SocialEvent,
-    social_event_id,
+    deterministic_id,
 )
 
 AccountLookup = Callable[[Platform, str], bool]
@@ -170,7 +170,8 @@ def make_event(
 ) -> SocialEvent:
     """One canonical event; its id depends only on platform ids (and the redelivered version)."""
     return SocialEvent(
-        event_id=social_event_id(platform, kind, item_id, version),
+        # == social_event_id(platform, kind, item_id, version), without re-parsing the enums (hot path)
+        event_id=deterministic_id("social", platform.value, kind.value, item_id, version),
         kind=kind,
         platform=platform,
         account_id=account_id,

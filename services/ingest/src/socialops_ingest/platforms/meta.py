@@ -47,6 +47,28 @@ IGNORED_FEED_ITEMS = frozenset({"reaction", "like"})
 IGNORED_MESSAGING = ("delivery", "read", "reaction", "postback", "referral", "optin", "account_linking",
                      "message_edit", "policy_enforcement", "pass_thread_control", "take_thread_control")
 
+# feed verb -> kind, by whether the page itself is `from` (see `_feed` for why)
+COMMENT_VERBS: dict[bool, dict[str, EventKind]] = {
+    own: {
+        "add": EventKind.REPLY_BY_ACCOUNT if own else EventKind.COMMENT_CREATED,
+        "edited": EventKind.COMMENT_EDITED,
+        "remove": EventKind.COMMENT_DELETED_BY_CITY if own else EventKind.COMMENT_DELETED_BY_AUTHOR,
+        "hide": EventKind.COMMENT_HIDDEN,
+        "unhide": EventKind.COMMENT_UNHIDDEN,
+    }
+    for own in (True, False)
+}
+POST_VERBS: dict[bool, dict[str, EventKind]] = {
+    own: {
+        "add": EventKind.POST_PUBLISHED if own else EventKind.COMMENT_CREATED,
+        "edited": EventKind.POST_EDITED if own else EventKind.COMMENT_EDITED,
+        "remove": EventKind.POST_DELETED if own else EventKind.COMMENT_DELETED_BY_AUTHOR,
+        "hide": EventKind.COMMENT_HIDDEN,
+        "unhide": EventKind.COMMENT_UNHIDDEN,
+    }
+    for own in (True, False)
+}
+
 
 def answer_handshake(params: Mapping[str, str], verify_token: str) -> str:
     """The `hub.challenge` to echo, or `HandshakeRefused` (answered 403)."""
@@ -215,13 +237,7 @@ def _feed(account_id: str, entry_time: Any, where: str, value: dict[str, Any], r
             return result
         thread_id = post_id or comment_id.split("_", 1)[0]
         parent_id = as_id(value.get("parent_id")) or post_id
-        kinds = {
-            "add": EventKind.REPLY_BY_ACCOUNT if by_account else EventKind.COMMENT_CREATED,
-            "edited": EventKind.COMMENT_EDITED,
-            "remove": EventKind.COMMENT_DELETED_BY_CITY if by_account else EventKind.COMMENT_DELETED_BY_AUTHOR,
-            "hide": EventKind.COMMENT_HIDDEN,
-            "unhide": EventKind.COMMENT_UNHIDDEN,
-        }
+        kinds = COMMENT_VERBS[by_account]
         item_id = comment_id
     elif item in POST_ITEMS:
         item_id = post_id or as_id(value.get("share_id")) or as_id(value.get("photo_id")) or as_id(value.get("video_id"))
@@ -230,14 +246,7 @@ def _feed(account_id: str, entry_time: Any, where: str, value: dict[str, Any], r
             return result
         thread_id, parent_id = item_id, None
         # A post by someone else on the page's wall is citizen writing, moderated like a comment.
-        own = by_account or author_id is None
-        kinds = {
-            "add": EventKind.POST_PUBLISHED if own else EventKind.COMMENT_CREATED,
-            "edited": EventKind.POST_EDITED if own else EventKind.COMMENT_EDITED,
-            "remove": EventKind.POST_DELETED if own else EventKind.COMMENT_DELETED_BY_AUTHOR,
-            "hide": EventKind.COMMENT_HIDDEN,
-            "unhide": EventKind.COMMENT_UNHIDDEN,
-        }
+        kinds = POST_VERBS[by_account or author_id is None]
     else:
         result.unreadable.append(f"{where}: unknown feed item {value.get('item')!r}"[:300])
         return result
