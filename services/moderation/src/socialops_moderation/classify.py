@@ -18,7 +18,7 @@ from .rules.personal_data import PersonalDataConfig, classify_personal_data, mas
 from .rules import CLAUSE_QUESTIONS, hit
 from .rules.questions import find_questions
 from .rules.spam import SpamTracker
-from .text import normalise
+from .text import Normalised, normalise
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,15 @@ class Classifier:
     links: LinkLists = field(default_factory=default_lists)
     spam: SpamTracker = field(default_factory=SpamTracker)
 
-    def classify_text(self, text: str) -> Findings:
+    def classify_text(self, text: str, normalised: Normalised | None = None) -> Findings:
         """Everything but spam (which needs the author's history): a pure function of the text."""
-        normalised = normalise(text)
+        normalised = normalised or normalise(text)
         hits: list[RuleHit] = []
         hits += classify_abuse(text, normalised)
         personal = classify_personal_data(text, self.personal_data)
         hits += personal
         hits += classify_links(text, self.links, normalised)
-        question = find_questions(text)
+        question = find_questions(text, normalised)
         if question.needs_answer:
             hits.append(
                 hit("questions.direct", CLAUSE_QUESTIONS, question.confidence, [(s, e, "question") for s, e in question.spans])
@@ -56,8 +56,11 @@ class Classifier:
     def classify(
         self, text: str, *, account: str, author: str | None, event_id: str, item_id: str, at: datetime
     ) -> Findings:
-        findings = self.classify_text(text)
-        spam = self.spam.observe(account=account, author=author, event_id=event_id, item_id=item_id, text=text, at=at)
+        normalised = normalise(text)
+        findings = self.classify_text(text, normalised)
+        spam = self.spam.observe(
+            account=account, author=author, event_id=event_id, item_id=item_id, text=text, at=at, normalised=normalised
+        )
         if not spam:
             return findings
         return Findings(findings.hits + tuple(spam), findings.is_question, findings.language, findings.masked_text)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 
 LEET = {"@": "a", "4": "a", "3": "e", "€": "e", "1": "i", "!": "i", "|": "i", "0": "o", "5": "s", "$": "s", "7": "t", "+": "t"}
@@ -43,6 +44,7 @@ _SWEDISH_LETTERS = frozenset("åäö")
 _LENIENT = {"å": "[åa]", "ä": "[äae]", "ö": "[öo]"}
 
 
+@lru_cache(maxsize=8192)
 def _fold_char(char: str) -> str:
     lower = char.lower()
     if lower in _SWEDISH_LETTERS:

@@ -37,6 +37,7 @@ class ActionExecutor:
         self.producer = producer
         self.store = store
         self.graph = graph
+        self._pending: list[asyncio.Future] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
@@ -47,10 +48,12 @@ class ActionExecutor:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=100)
+                self._pending = []
                 for records in batches.values():
                     for record in records:
                         await self.handle(record)
                 if batches:
+                    await asyncio.gather(*self._pending)  # outcomes acknowledged before the commit
                     await consumer.commit()
         finally:
             await consumer.stop()
@@ -95,9 +98,10 @@ class ActionExecutor:
             completed_at=utc_now(),
         )
         await self.store.action_finished(outcome)
-        await self.producer.send_and_wait(
+        sent = await self.producer.send(
             ACTIONS, to_bytes(outcome), key=thread_key(command.platform, command.account_id, command.thread_id)
         )
+        self._pending.append(sent)
         ACTIONS_METRIC.labels(command.platform.value, command.operation.value, result.status.value).inc()
         log.info(
             "platform action", action_id=command.action_id, operation=command.operation.value,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import tldextract
@@ -74,17 +74,21 @@ def _listed(domain: str, listed: frozenset[str]) -> bool:
 _EMAIL_LIKE = re.compile(r"[^\s/@]+@[^\s/@]+\.[a-zA-Z]{2,}")
 
 
-def find_links(text: str) -> list[tuple[int, int, str]]:
+_MAYBE_URL = re.compile(r"[^\W_]\.[a-zA-Z]{2,}|://")
+
+
+@lru_cache(maxsize=2048)  # the spam rule asks again for the same text
+def find_links(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, registrable domain) for each URL; e-mail addresses are not links."""
-    if "." not in text:
-        return []  # no URL without a dot: spares the extractor on most comments
+    if not _MAYBE_URL.search(text):
+        return ()  # no "x.tld" anywhere: spares the (slow) extractor on most comments
     urls, _ = _extractors()
     found = []
     for url, (start, end) in urls.find_urls(text, get_indices=True, with_schema_only=False):
         if _EMAIL_LIKE.fullmatch(url) or (start > 0 and text[start - 1] == "@"):
             continue  # an e-mail address (personal_data handles those)
         found.append((start, end, registered_domain(url)))
-    return found
+    return tuple(found)
 
 
 def classify_links(text: str, lists: LinkLists | None = None, normalised: Normalised | None = None) -> list[RuleHit]:

@@ -22,7 +22,7 @@ from functools import cache
 
 from socialops_common.events import RuleHit
 
-from ..text import fold_pattern, normalise
+from ..text import Normalised, fold_pattern, normalise
 from . import CLAUSE_QUESTIONS, hit
 
 _SV_INTERROGATIVES = r"(hur|när|var|vart|varifrån|vad|varför|vem|vems|vilken|vilket|vilka|hurdan)"
@@ -153,13 +153,13 @@ def _langid_setup() -> None:
     py3langid.set_languages(["sv", "en", "da", "no", "de", "fi", "ar", "so", "fa", "pl", "es", "fr"])
 
 
-def find_questions(text: str) -> QuestionFinding:
+def find_questions(text: str, normalised: Normalised | None = None) -> QuestionFinding:
     """Whether `text` asks a direct, concrete, serious question, where, and in which language."""
     _langid_setup()
     language = detect_language(text)
     starts, indirect, rhetorical = _compiled()
     leading_noise = _leading_noise()
-    n = normalise(text)
+    n = normalised or normalise(text)
     spans: list[tuple[int, int]] = []
     rhetorical_seen = False
     for m in _SENTENCE.finditer(n.text):

@@ -27,7 +27,7 @@ from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 from socialops_common.events import RuleHit
 
-from ..text import normalise
+from ..text import Normalised, normalise
 from . import CLAUSE_SPAM, hit
 from .links import find_links
 
@@ -55,6 +55,15 @@ class _Seen:
     digest: str
     folded: str
     has_link: bool
+
+
+_TEMPLATE = MinHash(num_perm=64)  # permutations computed once: the same hash family everywhere
+
+
+def _signature(folded: str) -> MinHash:
+    signature = MinHash(num_perm=64, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme)
+    signature.update_batch(list(_shingles(folded)))
+    return signature
 
 
 def _shingles(folded: str, size: int = 3) -> set[bytes]:
@@ -91,32 +100,35 @@ class SpamTracker:
         self._decided: dict[str, list[RuleHit]] = {}  # event_id -> hits, so redelivery gives the same answer
 
     def observe(
-        self, *, account: str, author: str | None, event_id: str, item_id: str, text: str, at: datetime
+        self, *, account: str, author: str | None, event_id: str, item_id: str, text: str, at: datetime,
+        normalised: Normalised | None = None,
     ) -> list[RuleHit]:
         """Record one comment and return the spam findings for it."""
         if event_id in self._decided:
             return self._decided[event_id]
-        history = self._accounts.setdefault(account, _AccountHistory(self.config))
+        history = self._accounts.get(account)
+        if history is None:
+            history = self._accounts[account] = _AccountHistory(self.config)
         history.expire(at)
         if len(self._decided) > 200_000:  # bound memory: forget the oldest half
             for key in list(self._decided)[:100_000]:
                 del self._decided[key]
-        folded = normalise(text).text.strip()
+        folded = (normalised or normalise(text)).text.strip()
         digest = hashlib.sha256(re.sub(r"\W+", " ", folded).strip().encode()).hexdigest()
         links = find_links(text)
         seen = _Seen(event_id, item_id, author or "", at, digest, folded, bool(links))
-        hits = self._findings(history, seen, links, text) if author else []
+        signature = _signature(folded) if len(folded) >= self.config.campaign_min_chars else None
+        hits = self._findings(history, seen, links, text, signature) if author else []
         history.recent.append(seen)
-        if len(folded) >= self.config.campaign_min_chars:
-            signature = MinHash(num_perm=64)
-            for shingle in _shingles(folded):
-                signature.update(shingle)
+        if signature is not None:
             history.lsh.insert(event_id, signature)  # type: ignore[union-attr]
             history.authors_by_key[event_id] = seen.author
         self._decided[event_id] = hits
         return hits
 
-    def _findings(self, history: _AccountHistory, seen: _Seen, links: list, text: str) -> list[RuleHit]:
+    def _findings(
+        self, history: _AccountHistory, seen: _Seen, links: list, text: str, signature: MinHash | None
+    ) -> list[RuleHit]:
         config = self.config
         whole = [(0, len(text), "spam")]
         hits: list[RuleHit] = []
@@ -129,10 +141,7 @@ class SpamTracker:
                 for s in mine
             ):
                 hits.append(hit("spam.repeat", CLAUSE_SPAM, 0.85, whole))
-        if len(seen.folded) >= config.campaign_min_chars:
-            signature = MinHash(num_perm=64)
-            for shingle in _shingles(seen.folded):
-                signature.update(shingle)
+        if signature is not None:
             authors = {history.authors_by_key[k] for k in history.lsh.query(signature)}  # type: ignore[union-attr]
             authors.discard(seen.author)
             if len(authors) + 1 >= config.campaign_authors:
