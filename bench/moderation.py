@@ -18,7 +18,7 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -36,7 +36,7 @@ DATA = Path(__file__).resolve().parent.parent / "services" / "moderation" / "tes
 
 def events(count: int) -> list[SocialEvent]:
     texts = [i["text"] for i in load_items(*sorted(DATA.glob("eval_*.jsonl")))]
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     run = uuid.uuid4().hex[:6]
     made = []
     for n in range(count):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 import uvicorn
 from socialops_common.devstack import free_port
 from socialops_common.events import Author, EventKind, Platform, SocialEvent, social_event_id
+from socialops_common.testing import wait_until
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -28,7 +29,7 @@ def comment(
     at: datetime | None = None,
 ) -> SocialEvent:
     item = item or f"{account}_{uuid.uuid4().hex[:12]}"
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     return SocialEvent(
         event_id=social_event_id(platform, kind, item),
         kind=kind,
@@ -74,12 +75,11 @@ class FakeGraphApi:
         return Starlette(routes=[Route("/v21.0/{node_id}", node, methods=["POST", "DELETE"]),
                                  Route("/v21.0/{page_id}/blocked", node, methods=["POST"])])
 
-    async def __aenter__(self) -> "FakeGraphApi":
+    async def __aenter__(self) -> FakeGraphApi:
         config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            await asyncio.sleep(0.02)
+        await wait_until(lambda: self._server.started, timeout=10, interval=0.02)
         return self
 
     async def __aexit__(self, *_: object) -> None:

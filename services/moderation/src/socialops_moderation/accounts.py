@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 
 import structlog
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
 from socialops_common.events import AccountRecord
+from socialops_common.kafka import dead_letter, publish_dead_letter
 from socialops_common.topics import ACCOUNTS
 
 log = structlog.get_logger("moderation.accounts")
@@ -27,7 +28,7 @@ class AccountPolicies:
     def policy_for(self, platform: str, account_id: str) -> str | None:
         return self._policy.get((platform, account_id))
 
-    async def follow(self, bootstrap: str, stop: asyncio.Event) -> None:
+    async def follow(self, bootstrap: str, stop: asyncio.Event, producer: AIOKafkaProducer | None = None) -> None:
         consumer = AIOKafkaConsumer(
             ACCOUNTS, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
         )
@@ -43,5 +44,14 @@ class AccountPolicies:
                             self.update(AccountRecord.model_validate_json(record.value))
                         except ValidationError as error:
                             log.warning("account record not understood", offset=record.offset, error=str(error)[:300])
+                            if producer is not None:  # same id for the same offset: replicas and restarts dedupe
+                                await publish_dead_letter(
+                                    producer,
+                                    dead_letter(
+                                        source="moderation.accounts", reason=f"not an AccountRecord: {error}"[:2000],
+                                        payload=record.value, topic=record.topic, partition=record.partition,
+                                        offset=record.offset, key=record.key,
+                                    ),
+                                )
         finally:
             await consumer.stop()

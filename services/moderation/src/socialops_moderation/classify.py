@@ -12,10 +12,10 @@ from datetime import datetime
 
 from socialops_common.events import RuleHit
 
+from .rules import CLAUSE_QUESTIONS, hit
 from .rules.abuse import classify_abuse
 from .rules.links import LinkLists, classify_links, default_lists
 from .rules.personal_data import PersonalDataConfig, classify_personal_data, mask
-from .rules import CLAUSE_QUESTIONS, hit
 from .rules.questions import find_questions
 from .rules.spam import SpamTracker
 from .text import Normalised, normalise

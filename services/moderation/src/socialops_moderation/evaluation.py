@@ -12,10 +12,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from socialops_common.events import Author, EventKind, ModerationDecision, Platform, SocialEvent, social_event_id
+from socialops_common.events import (
+    Author,
+    EventKind,
+    ModerationDecision,
+    Platform,
+    SocialEvent,
+    social_event_id,
+)
 
 from .accounts import AccountPolicies
 from .classify import Classifier
@@ -100,7 +107,7 @@ def load_items(*paths: str | Path) -> list[dict]:
 
 def run(items: list[dict], moderator: Moderator | None = None) -> tuple[Report, list[ModerationDecision]]:
     moderator = moderator or Moderator(Classifier(), PolicyBook.load(), AccountPolicies())
-    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     decisions = []
     for index, item in enumerate(items):
         at = start + timedelta(seconds=20 * index)

@@ -28,7 +28,13 @@ import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from socialops_common.kafka import ensure_topics, make_producer
-from socialops_common.observability import Health, configure_logging, database_reachable, kafka_reachable, metrics_route
+from socialops_common.observability import (
+    Health,
+    configure_logging,
+    database_reachable,
+    kafka_reachable,
+    metrics_route,
+)
 
 from .accounts import AccountPolicies
 from .actions.executor import ActionExecutor
@@ -96,7 +102,7 @@ class ModerationService:
             store=self.store, graph=self.graph,
         )
         self._tasks = [
-            asyncio.create_task(self._supervise("accounts", lambda: self.moderator.accounts.follow(settings.kafka_bootstrap, self._stop))),
+            asyncio.create_task(self._supervise("accounts", lambda: self.moderator.accounts.follow(settings.kafka_bootstrap, self._stop, self.producer))),
             asyncio.create_task(self._supervise("decisions", lambda: decisions.run(self._stop))),
             asyncio.create_task(self._supervise("executor", lambda: executor.run(self._stop))),
         ]

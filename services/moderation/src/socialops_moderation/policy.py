@@ -95,7 +95,7 @@ class PolicyBook:
     overrides: dict[str, Policy]
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "PolicyBook":
+    def from_data(cls, data: dict[str, Any]) -> PolicyBook:
         base = data["default"]
         default = Policy("default", _rules(base["rules"]), _kinds(base.get("item_kinds", {})))
         overrides = {}
@@ -108,7 +108,7 @@ class PolicyBook:
         return cls(default, overrides)
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "PolicyBook":
+    def load(cls, path: str | Path | None = None) -> PolicyBook:
         data = yaml.safe_load(Path(path).read_text("utf-8")) if path else load_data("policy.yaml")
         return cls.from_data(data)
 

@@ -98,3 +98,64 @@ async def test_threat_is_deleted_and_author_blocked_and_garbage_is_dead_lettered
             assert letters and "not a SocialEvent" in letters[0][1]["reason"]
         finally:
             await service.stop()
+
+
+async def test_account_override_from_the_inventory_and_an_edit_is_a_new_version(kafka_bootstrap, database_url):
+    from socialops_common.events import AccountRecord, EventKind, Platform, social_event_id
+    from socialops_common.topics import ACCOUNTS
+
+    account = f"page-{uuid.uuid4().hex[:8]}"
+    service = ModerationService(settings_for(kafka_bootstrap, database_url, None, account))
+    await service.start()
+    try:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        await producer.start()
+        record = AccountRecord(platform=Platform.FACEBOOK, external_id=account, name="Fritid", department="Kultur",
+                               moderation_policy="review_first")
+        await producer.send_and_wait(ACCOUNTS, to_bytes(record), key=record.key)
+        await producer.stop()
+        await wait_until(lambda: service.moderator.accounts.policy_for("facebook", account) == "review_first", timeout=20)
+
+        original = comment("Jag vet var du bor.", account=account)
+        edited = original.model_copy(update={
+            "kind": EventKind.COMMENT_EDITED, "text": "Förlåt, jag var arg. När öppnar badet?",
+            "event_id": social_event_id(Platform.FACEBOOK, EventKind.COMMENT_EDITED, original.item_id, "v2"),
+        })
+        await publish(kafka_bootstrap, original, edited)
+        found = await read_topic(kafka_bootstrap, MODERATION, expected=2, timeout=30, where=lambda v: v.get("item_id") == original.item_id)
+        by_event = {d["event_id"]: d for _, d in found}
+        assert len(found) == 2
+        assert (by_event[original.event_id]["action"], by_event[original.event_id]["policy"]) == ("review", "review_first")
+        assert (by_event[edited.event_id]["action"], by_event[edited.event_id]["needs_answer"]) == ("allow", True)
+    finally:
+        await service.stop()
+
+
+async def test_graph_api_retries_with_backoff_then_reports_failure():
+    from socialops_common.events import (
+        ActionOperation,
+        ActionStatus,
+        Platform,
+        PlatformActionCommand,
+        utc_now,
+    )
+    from socialops_moderation.actions.graph import GraphApi
+
+    async with FakeGraphApi(fail_first=5) as graph:
+        api = GraphApi(graph.url, {"page-1": "tok"}, max_attempts=3, backoff_s=0.01)
+        command = PlatformActionCommand(
+            action_id="a1", decision_id="d1", event_id="e1", platform=Platform.FACEBOOK, account_id="page-1",
+            item_id="c-1", thread_id="t", operation=ActionOperation.HIDE, requested_at=utc_now(),
+        )
+        try:
+            result = await api.execute(command)
+            assert (result.status, result.attempts, result.http_status) == (ActionStatus.FAILED, 3, 500)
+            assert graph.calls == []
+            graph.fail_first = 0
+            assert (await api.execute(command)).status == ActionStatus.DONE
+            dry_api = GraphApi(graph.url, {})
+            dry = await dry_api.execute(command)
+            await dry_api.close()
+            assert dry.status == ActionStatus.DRY_RUN and "would POST /c-1" in dry.detail
+        finally:
+            await api.close()

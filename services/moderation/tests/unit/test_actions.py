@@ -1,6 +1,12 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from socialops_common.events import ActionOperation, EventKind, ModerationAction, Platform, PlatformActionCommand
+from socialops_common.events import (
+    ActionOperation,
+    EventKind,
+    ModerationAction,
+    Platform,
+    PlatformActionCommand,
+)
 from socialops_moderation.actions.commands import commands_for
 from socialops_moderation.actions.graph import GraphRequest, graph_request
 from socialops_moderation.classify import Classifier
@@ -8,7 +14,7 @@ from socialops_moderation.policy import PolicyBook, decide
 
 from ..helpers import comment
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def decision_for(text, **kwargs):

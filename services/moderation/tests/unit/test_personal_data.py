@@ -2,7 +2,12 @@ import re
 
 from hypothesis import given
 from hypothesis import strategies as st
-from socialops_moderation.rules.personal_data import PersonalDataConfig, classify_personal_data, luhn_valid, mask
+from socialops_moderation.rules.personal_data import (
+    PersonalDataConfig,
+    classify_personal_data,
+    luhn_valid,
+    mask,
+)
 
 
 def rules(text, config=None):

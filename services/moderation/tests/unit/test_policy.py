@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from socialops_common.events import EventKind, ModerationAction
 from socialops_moderation.classify import Classifier
@@ -6,7 +6,7 @@ from socialops_moderation.policy import PolicyBook, decide, decide_outcome, deci
 
 from ..helpers import comment
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BOOK = PolicyBook.load()
 
 

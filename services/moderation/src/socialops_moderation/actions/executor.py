@@ -16,7 +16,13 @@ import json
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from pydantic import TypeAdapter, ValidationError
-from socialops_common.events import ActionMessage, PlatformActionCommand, PlatformActionOutcome, thread_key, utc_now
+from socialops_common.events import (
+    ActionMessage,
+    PlatformActionCommand,
+    PlatformActionOutcome,
+    thread_key,
+    utc_now,
+)
 from socialops_common.kafka import dead_letter, publish_dead_letter, to_bytes
 from socialops_common.topics import ACTIONS
 

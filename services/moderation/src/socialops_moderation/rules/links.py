@@ -36,7 +36,7 @@ class LinkLists:
     rumour_markers: tuple[re.Pattern[str], ...]
 
     @classmethod
-    def from_data(cls, data: dict) -> "LinkLists":
+    def from_data(cls, data: dict) -> LinkLists:
         return cls(
             allow=frozenset(d.lower() for d in data.get("allow", [])),
             block=frozenset(d.lower() for d in data.get("block", [])),
@@ -45,7 +45,7 @@ class LinkLists:
         )
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "LinkLists":
+    def load(cls, path: str | Path | None = None) -> LinkLists:
         if path:
             return cls.from_data(yaml.safe_load(Path(path).read_text("utf-8")))
         return default_lists()
