@@ -64,6 +64,17 @@ def _short(error: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:5])
 
 
+def parse_records(records: list[ConsumerRecord]) -> tuple[ArchiveBatch, list[tuple[ConsumerRecord, str]]]:
+    """The batch to write, and the records that cannot be archived with the reason why."""
+    batch, letters = ArchiveBatch(), []
+    for record in records:
+        try:
+            add_to_batch(batch, record.topic, record.value)
+        except UnreadableMessage as error:
+            letters.append((record, str(error)))
+    return batch, letters
+
+
 class ArchiveConsumer:
     def __init__(
         self,
@@ -101,25 +112,42 @@ class ArchiveConsumer:
         await self.consumer.stop()
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                polled = await self.consumer.getmany(timeout_ms=self.batch_timeout_ms, max_records=self.batch_size)
-            except Exception as error:  # the consumer was stopped, or the broker went away: retry
-                if self._stopping.is_set():
-                    return
-                log.warning("poll failed", error=repr(error))
-                await asyncio.sleep(1)
-                continue
-            if polled:
-                await self.handle(polled)
+        """Poll and parse the next batch while the previous one is being written (one write at a
+        time, offsets committed in order), so Python parsing overlaps the database's work."""
+        in_flight: asyncio.Task | None = None
+        try:
+            while not self._stopping.is_set():
+                try:
+                    polled = await self.consumer.getmany(timeout_ms=self.batch_timeout_ms,
+                                                         max_records=self.batch_size)
+                except Exception as error:  # the consumer was stopped, or the broker went away: retry
+                    if self._stopping.is_set():
+                        return
+                    log.warning("poll failed", error=repr(error))
+                    await asyncio.sleep(1)
+                    continue
+                if not polled:
+                    continue
+                parsed = parse_records([r for rs in polled.values() for r in rs])
+                if in_flight is not None:
+                    await in_flight
+                in_flight = asyncio.create_task(self.handle(polled, parsed))
+        finally:
+            if in_flight is not None:
+                await asyncio.gather(in_flight, return_exceptions=True)
 
-    async def handle(self, polled: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+    async def handle(
+        self,
+        polled: dict[TopicPartition, list[ConsumerRecord]],
+        parsed: tuple[ArchiveBatch, list[tuple[ConsumerRecord, str]]] | None = None,
+    ) -> None:
         """Archive one poll's records, then commit their offsets (retrying the write until durable)."""
         records = [r for rs in polled.values() for r in rs]
+        parsed = parsed or parse_records(records)
         attempt = 0
         while True:
             try:
-                await self._archive(records)
+                await self._archive(*parsed)
                 break
             except Exception as error:  # database down or a bad row: retry, then isolate
                 attempt += 1
@@ -128,15 +156,12 @@ class ArchiveConsumer:
                     await self._archive_one_by_one(records)
                     break
                 await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
-        await self.consumer.commit({tp: rs[-1].offset + 1 for tp, rs in polled.items() if rs})
+        try:
+            await self.consumer.commit({tp: rs[-1].offset + 1 for tp, rs in polled.items() if rs})
+        except Exception as error:  # e.g. a rebalance: the batch is redelivered, which changes nothing
+            log.warning("offset commit failed; the batch will be redelivered", error=repr(error))
 
-    async def _archive(self, records: list[ConsumerRecord]) -> None:
-        batch, letters = ArchiveBatch(), []
-        for record in records:
-            try:
-                add_to_batch(batch, record.topic, record.value)
-            except UnreadableMessage as error:
-                letters.append((record, str(error)))
+    async def _archive(self, batch: ArchiveBatch, letters: list[tuple[ConsumerRecord, str]]) -> None:
         if len(batch):
             with Stopwatch() as watch:
                 result = await self.store.write(batch)
@@ -159,7 +184,7 @@ class ArchiveConsumer:
         """A batch that keeps failing: write each message alone; what still fails is dead-lettered."""
         for record in records:
             try:
-                await self._archive([record])
+                await self._archive(*parse_records([record]))
             except Exception as error:  # this message cannot be archived: keep it visible
                 log.error("message cannot be archived", topic=record.topic, offset=record.offset,
                           error=repr(error))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from socialops_common.settings import CommonSettings
 
 
@@ -29,5 +32,6 @@ class ArchiveSettings(CommonSettings):
     outbox_poll_s: float = 1.0
     mail_retry_base_s: float = 5.0
     mail_retry_max_s: float = 3600.0
-    export_dir: str = "archive-exports"
+    # Where export packages are written (set it in production: the packages are deliverables).
+    export_dir: str = os.path.join(tempfile.gettempdir(), "socialops-archive-exports")
     capture_interval_s: float = 3600.0

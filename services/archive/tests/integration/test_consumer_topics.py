@@ -26,7 +26,8 @@ from ..conftest import bearer, comment_event, running_app, unique
 from .test_removed_comment_flow import archive_settings
 
 
-async def test_decisions_sla_outcomes_and_dead_letters(kafka_bootstrap: str, database_url: str, smtp_server) -> None:
+async def test_decisions_sla_outcomes_and_dead_letters(fresh_broker, database_url: str, smtp_server) -> None:
+    kafka_bootstrap = fresh_broker.bootstrap  # its own broker: the archive reads whole topics
     host, port, mailbox = smtp_server
     account, thread, item = unique("page"), unique("post"), unique("comment")
     comment = comment_event(account=account, thread=thread, item=item, text="Du är en idiot")
