@@ -25,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
@@ -35,8 +35,8 @@ from socialops_common.kafka import ensure_topics, make_producer, to_bytes
 from socialops_common.settings import CommonSettings
 from socialops_common.topics import EVENTS
 from socialops_ingest.accounts import load_inventory
-from socialops_ingest.payloads import Delivery, Secrets
 from socialops_ingest.intake import ADAPTERS, decode_and_normalize
+from socialops_ingest.payloads import Delivery, Secrets
 from socialops_ingest.platforms import Context
 from socialops_ingest.traffic import TrafficGenerator
 
@@ -47,7 +47,7 @@ ACCOUNTS = load_inventory(REPO / "config" / "accounts.yaml")
 
 def deliveries(count: int, batch: int, seed: int) -> list[Delivery]:
     generator = TrafficGenerator(ACCOUNTS, SECRETS, seed=seed)
-    return list(islice(generator.deliveries(datetime.now(timezone.utc), batch=batch), count))
+    return list(islice(generator.deliveries(datetime.now(UTC), batch=batch), count))
 
 
 def canonical_records(count: int, seed: int) -> list[tuple[bytes, bytes]]:

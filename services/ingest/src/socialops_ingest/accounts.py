@@ -15,7 +15,6 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-
 from socialops_common.events import AccountRecord, Platform, utc_now
 from socialops_common.kafka import to_bytes
 from socialops_common.topics import ACCOUNTS

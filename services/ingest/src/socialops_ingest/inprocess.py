@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import uvicorn
-
 from socialops_common.devstack import free_port
 
 from .accounts import AccountDirectory

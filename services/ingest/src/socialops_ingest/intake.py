@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-
 from socialops_common.events import utc_now
 from socialops_common.kafka import dead_letter, to_bytes
 from socialops_common.topics import DEADLETTER, EVENTS

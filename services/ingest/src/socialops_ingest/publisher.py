@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner, murmur2
-
 from socialops_common.kafka import make_producer
 from socialops_common.settings import CommonSettings
 
@@ -70,7 +69,7 @@ class EventPublisher:
                                          linger_ms=1, partitioner=thread_partitioner)
                 try:
                     await asyncio.wait_for(producer.start(), self._timeout_s)
-                except (KafkaError, OSError, asyncio.TimeoutError) as error:
+                except (TimeoutError, KafkaError, OSError) as error:
                     await _quietly_stop(producer)
                     raise BrokerUnavailable(f"cannot connect to {self._settings.kafka_bootstrap}: {error!r}") from error
                 self._producer = producer

@@ -23,12 +23,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
 import structlog
+from socialops_common.observability import Health, kafka_reachable, metrics_route
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-
-from socialops_common.observability import Health, kafka_reachable, metrics_route
 
 from . import metrics
 from .accounts import AccountDirectory, load_inventory, publish_inventory

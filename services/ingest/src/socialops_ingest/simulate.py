@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
@@ -93,7 +93,7 @@ async def run_simulation(settings: IngestSettings, *, target: str, rate: float, 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=target, timeout=30, limits=limits) as client:
         started = loop.time()
-        for index, delivery in enumerate(generator.deliveries(datetime.now(timezone.utc), batch=batch)):
+        for index, delivery in enumerate(generator.deliveries(datetime.now(UTC), batch=batch)):
             due = started + index * interval
             if due - started >= duration:
                 break

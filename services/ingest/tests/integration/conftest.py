@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from socialops_ingest.inprocess import serve_in_process
 from socialops_ingest.payloads import Secrets
 from socialops_ingest.settings import IngestSettings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from socialops_common.devstack import LocalBroker, free_port
 from socialops_common.kafka import ensure_topics
@@ -12,7 +12,7 @@ from socialops_common.topics import EVENTS
 from socialops_ingest import payloads as p
 
 FB_PAGE = "104857600000001"
-AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 def comment_delivery(secrets, run: str, comments: int = 3) -> p.Delivery:

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from socialops_common.devstack import free_port, wait_for_port
@@ -18,7 +18,7 @@ from socialops_ingest.platforms import Context, meta
 from socialops_ingest.replay import import_file
 
 FB_PAGE = "104857600000001"
-AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 BIN = Path(sys.executable).parent
 
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from socialops_common.events import EventKind, SocialEvent
 from socialops_common.testing import read_topic
@@ -17,15 +17,15 @@ FB_PAGE = "104857600000001"  # Helsingborgs stad in config/accounts.yaml
 IG_ACCOUNT = "17841400000000001"
 X_ACCOUNT = "19446000"
 LI_ORG = "urn:li:organization:2414183"
-AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 def unique() -> str:
     return str(uuid.uuid4().int)[:12]
 
 
-async def events_for(bootstrap: str, item_ids: set[str], expected: int, timeout: float = 10.0) -> list[SocialEvent]:
-    found = await read_topic(bootstrap, EVENTS, expected=expected, timeout=timeout,
+async def events_for(bootstrap: str, item_ids: set[str], expected: int, wait_s: float = 10.0) -> list[SocialEvent]:
+    found = await read_topic(bootstrap, EVENTS, expected=expected, timeout=wait_s,
                              where=lambda v: v.get("item_id") in item_ids)
     return [SocialEvent.model_validate(value) for _, value in found]
 
@@ -212,7 +212,7 @@ async def test_bad_or_missing_signature_is_refused_and_nothing_is_published(kafk
     assert missing.status_code == 401
     assert x_forged.status_code == 403 and li_forged.status_code == 403
     assert 'socialops_ingest_signatures_rejected_total{platform="meta"}' in metrics
-    assert await events_for(kafka_bootstrap, {f"{run}_1"}, expected=1, timeout=2.0) == []
+    assert await events_for(kafka_bootstrap, {f"{run}_1"}, expected=1, wait_s=2.0) == []
     letters = await read_topic(kafka_bootstrap, DEADLETTER, expected=1, timeout=1.0,
                                where=lambda v: run in v.get("payload", ""))
     assert letters == []
@@ -262,7 +262,7 @@ async def test_a_10_mb_body_is_refused_with_413(kafka_bootstrap, ingest_client, 
     async with ingest_client(kafka_bootstrap) as client:
         response = await post(client, p.sign("meta", big, secrets))
     assert response.status_code == 413
-    assert await events_for(kafka_bootstrap, {f"{run}_1"}, expected=1, timeout=2.0) == []
+    assert await events_for(kafka_bootstrap, {f"{run}_1"}, expected=1, wait_s=2.0) == []
 
 
 async def test_metrics_count_events_by_platform_and_kind(kafka_bootstrap, ingest_client, secrets):

@@ -2,17 +2,16 @@
 
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from socialops_common.events import EventKind
 from socialops_ingest import payloads as p
 from socialops_ingest.platforms import Context, HandshakeRefused, SignatureError, UnreadablePayload, linkedin
 
 ORG = "urn:li:organization:2414183"
 POST = "urn:li:activity:7094637247890620418"
-AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 CTX = Context(received_at=AT)
 
 

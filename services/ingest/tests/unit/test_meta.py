@@ -1,17 +1,16 @@
 """Meta: handshake, signature and normalisation rules (pure, no broker)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from socialops_common.events import EventKind, Platform, social_event_id
 from socialops_ingest import payloads as p
 from socialops_ingest.platforms import Context, HandshakeRefused, SignatureError, UnreadablePayload, meta
 
 PAGE = "104857600000001"
 IG = "17841400000000001"
-AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
-CTX = Context(received_at=datetime(2026, 3, 2, 9, 31, tzinfo=timezone.utc))
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+CTX = Context(received_at=datetime(2026, 3, 2, 9, 31, tzinfo=UTC))
 
 
 def test_handshake_echoes_the_challenge_only_for_our_verify_token():

@@ -1,18 +1,16 @@
 """Property: normalisation never crashes on arbitrary JSON — it gives valid events or a dead-letter reason."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
-from datetime import datetime, timezone
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from socialops_common.events import SocialEvent
 from socialops_ingest.intake import ADAPTERS, decode_and_normalize
 from socialops_ingest.platforms import Context
 
-CTX = Context(received_at=datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc))
+CTX = Context(received_at=datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
 
 scalars = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(
     allow_nan=False, allow_infinity=False) | st.text(max_size=20)

@@ -3,7 +3,6 @@
 
 def test_memoised_partitioner_places_keys_exactly_like_aiokafkas_default():
     from aiokafka.partitioner import DefaultPartitioner
-
     from socialops_ingest.publisher import thread_partitioner
 
     partitions = list(range(12))

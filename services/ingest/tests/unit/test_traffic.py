@@ -2,7 +2,7 @@
 
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from socialops_ingest.traffic import TrafficGenerator, personnummer
 
 ACCOUNTS = load_inventory(Path(__file__).resolve().parents[4] / "config" / "accounts.yaml")
 SECRETS = Secrets("meta-secret", "x-secret", "li-secret")
-START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def _luhn_ok(number: str) -> bool:

@@ -3,17 +3,16 @@
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from socialops_common.events import EventKind
 from socialops_ingest import payloads as p
 from socialops_ingest.platforms import Context, HandshakeRefused, SignatureError, UnreadablePayload, x
 
 CITY = ("19446000", "helsingborg", "Helsingborgs stad")
 CITIZEN = ("3001", "medborgare", "Eva Ek")
-AT = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 CTX = Context(received_at=AT)
 
 

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from socialops_common.events import (
@@ -56,7 +56,7 @@ class Normalized:
     unreadable: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
-    def extend(self, other: "Normalized") -> None:
+    def extend(self, other: Normalized) -> None:
         self.events.extend(other.events)
         self.unreadable.extend(other.unreadable)
         self.ignored.extend(other.ignored)
@@ -128,7 +128,7 @@ def from_epoch(value: Any, *, unit: str) -> datetime | None:
     if unit == "s" and seconds > 95_617_584_000:  # after year 5000: these were milliseconds
         seconds = value / 1000.0
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -146,7 +146,7 @@ def from_iso(value: Any) -> datetime | None:
         return None
     if moment.tzinfo is None:
         return None
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def make_event(

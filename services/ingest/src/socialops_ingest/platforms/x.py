@@ -19,7 +19,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from socialops_common.events import EventKind, Platform
@@ -79,7 +79,7 @@ def _created_at(tweet: dict[str, Any]) -> datetime | None:
     created = tweet.get("created_at")  # "Wed Oct 10 20:19:24 +0000 2018"
     if isinstance(created, str):
         try:
-            return datetime.strptime(created, "%a %b %d %H:%M:%S %z %Y").astimezone(timezone.utc)
+            return datetime.strptime(created, "%a %b %d %H:%M:%S %z %Y").astimezone(UTC)
         except ValueError:
             return None
     return None
