@@ -138,8 +138,12 @@ class ModerationStore:
 
     # --- executed platform actions ---------------------------------------------------------------
 
-    async def action_status(self, action_id: str) -> str | None:
-        return await self.pool.fetchval("SELECT status FROM executed_actions WHERE action_id = $1", action_id)
+    async def finished_outcome(self, action_id: str) -> PlatformActionOutcome | None:
+        """The recorded outcome when the action was already carried out (done, dry run or failed)."""
+        raw = await self.pool.fetchval(
+            "SELECT outcome FROM executed_actions WHERE action_id = $1 AND status <> 'started'", action_id
+        )
+        return PlatformActionOutcome.model_validate_json(raw) if raw else None
 
     async def action_started(self, action_id: str, decision_id: str, platform: str, account_id: str, item_id: str, operation: str) -> None:
         await self.pool.execute(
@@ -150,9 +154,10 @@ class ModerationStore:
 
     async def action_finished(self, outcome: PlatformActionOutcome) -> None:
         await self.pool.execute(
-            """UPDATE executed_actions SET status = $2, attempts = $3, http_status = $4, detail = $5, completed_at = $6
-               WHERE action_id = $1""",
+            """UPDATE executed_actions SET status = $2, attempts = $3, http_status = $4, detail = $5, completed_at = $6,
+               outcome = $7::jsonb WHERE action_id = $1""",
             outcome.action_id, outcome.status.value, outcome.attempts, outcome.http_status, outcome.detail, outcome.completed_at,
+            outcome.model_dump_json(),
         )
 
 

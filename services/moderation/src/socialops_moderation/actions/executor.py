@@ -5,7 +5,9 @@ PostgreSQL it is skipped — the same action redelivered is never executed twice
 recorded as started, carried out through the Graph API (retries with backoff), recorded as finished,
 and its `PlatformActionOutcome` is published to the same topic; then the offset is committed.
 Outcomes on the topic (ours included) are ignored. A command that crashed mid-way ("started") is
-tried again: hide and delete are idempotent on the platforms.
+tried again: hide and delete are idempotent on the platforms. A command already finished publishes
+its recorded outcome again (no platform call), so an outcome is never lost between the database
+write and the broker's acknowledgement.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from .graph import GraphApi
 
 log = structlog.get_logger("moderation.executor")
 _ACTION_MESSAGE = TypeAdapter(ActionMessage)
-FINISHED = {"done", "dry_run", "failed"}
 
 
 class ActionExecutor:
@@ -80,8 +81,12 @@ class ActionExecutor:
         return await self.execute(message)
 
     async def execute(self, command: PlatformActionCommand) -> PlatformActionOutcome | None:
-        if await self.store.action_status(command.action_id) in FINISHED:
+        recorded = await self.store.finished_outcome(command.action_id)
+        if recorded is not None:
+            # Carried out before: never call the platform again; publish the recorded outcome
+            # again (same content) in case the first publication was not acknowledged.
             log.info("action already carried out", action_id=command.action_id, operation=command.operation.value)
+            await self._publish(recorded)
             return None
         await self.store.action_started(
             command.action_id, command.decision_id, command.platform.value, command.account_id, command.item_id,
@@ -104,13 +109,16 @@ class ActionExecutor:
             completed_at=utc_now(),
         )
         await self.store.action_finished(outcome)
-        sent = await self.producer.send(
-            ACTIONS, to_bytes(outcome), key=thread_key(command.platform, command.account_id, command.thread_id)
-        )
-        self._pending.append(sent)
+        await self._publish(outcome)
         ACTIONS_METRIC.labels(command.platform.value, command.operation.value, result.status.value).inc()
         log.info(
             "platform action", action_id=command.action_id, operation=command.operation.value,
             status=result.status.value, attempts=result.attempts, detail=result.detail[:200],
         )
         return outcome
+
+    async def _publish(self, outcome: PlatformActionOutcome) -> None:
+        sent = await self.producer.send(
+            ACTIONS, to_bytes(outcome), key=thread_key(outcome.platform, outcome.account_id, outcome.thread_id)
+        )
+        self._pending.append(sent)  # awaited before the batch's offsets are committed

@@ -1,0 +1,47 @@
+"""The executor against the real database and broker, and a Graph API speaking HTTP on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+from socialops_common.events import ActionOperation, Platform, PlatformActionCommand, utc_now
+from socialops_common.kafka import make_producer
+from socialops_common.settings import CommonSettings
+from socialops_common.testing import read_topic
+from socialops_common.topics import ACTIONS
+from socialops_moderation.actions.executor import ActionExecutor
+from socialops_moderation.actions.graph import GraphApi
+from socialops_moderation.store import ModerationStore, migrate
+
+from ..helpers import FakeGraphApi
+
+
+async def test_a_command_delivered_twice_is_carried_out_once_and_its_outcome_published_again(kafka_bootstrap, database_url):
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    assert await migrate(pool) == ["001_moderation.sql", "002_action_outcome.sql"]
+    assert await migrate(pool) == []  # applied once
+    producer = make_producer(CommonSettings(kafka_bootstrap=kafka_bootstrap), "moderation-test")
+    await producer.start()
+    async with FakeGraphApi() as fake:
+        graph = GraphApi(fake.url, {"page-x": "tok"}, backoff_s=0.01)
+        executor = ActionExecutor(bootstrap=kafka_bootstrap, group_id="unused", producer=producer,
+                                  store=ModerationStore(pool), graph=graph)
+        action_id = str(uuid.uuid4())
+        command = PlatformActionCommand(
+            action_id=action_id, decision_id="d", event_id="e", platform=Platform.INSTAGRAM, account_id="page-x",
+            item_id="17890000", thread_id="media-1", operation=ActionOperation.DELETE, requested_at=utc_now(),
+        )
+        try:
+            first = await executor.execute(command)
+            again = await executor.execute(command)
+            await asyncio.gather(*executor._pending)  # noqa: SLF001 - what run() awaits before committing
+            assert first is not None and first.status.value == "done" and again is None
+            assert fake.calls == [{"method": "DELETE", "path": "/17890000", "data": {}, "token": "tok"}]
+            outcomes = await read_topic(kafka_bootstrap, ACTIONS, expected=2, timeout=15, where=lambda v: v.get("action_id") == action_id)
+            assert [o["status"] for _, o in outcomes] == ["done", "done"]
+        finally:
+            await graph.close()
+            await producer.stop()
+            await pool.close()
