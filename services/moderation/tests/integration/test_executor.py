@@ -14,8 +14,7 @@ from socialops_common.topics import ACTIONS
 from socialops_moderation.actions.executor import ActionExecutor
 from socialops_moderation.actions.graph import GraphApi
 from socialops_moderation.store import ModerationStore, migrate
-
-from ..helpers import FakeGraphApi
+from socialops_moderation.testing import FakeGraphApi
 
 
 async def test_a_command_delivered_twice_is_carried_out_once_and_its_outcome_published_again(kafka_bootstrap, database_url):

@@ -11,33 +11,7 @@ from socialops_common.kafka import to_bytes
 from socialops_common.testing import read_topic, wait_until
 from socialops_common.topics import ACTIONS, EVENTS, MODERATION
 from socialops_moderation.main import ModerationService
-from socialops_moderation.settings import ModerationSettings
-
-from ..helpers import FakeGraphApi, comment
-
-
-def settings_for(kafka_bootstrap: str, database_url: str, graph: FakeGraphApi | None, account: str) -> ModerationSettings:
-    suffix = uuid.uuid4().hex[:8]
-    return ModerationSettings(
-        kafka_bootstrap=kafka_bootstrap,
-        database_url=database_url,
-        moderation_consumer_group=f"moderation-test-{suffix}",
-        moderation_executor_group=f"moderation-actions-test-{suffix}",
-        moderation_review_tokens="s3cret:Louise kommunikatör",
-        graph_api_url=graph.url if graph else "http://127.0.0.1:9/none",
-        graph_tokens={account: "page-token-123"} if graph else {},
-        graph_backoff_s=0.01,
-    )
-
-
-async def publish(bootstrap: str, *events) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for event in events:
-            await producer.send_and_wait(EVENTS, to_bytes(event), key=event.partition_key)
-    finally:
-        await producer.stop()
+from socialops_moderation.testing import FakeGraphApi, comment, publish, settings_for
 
 
 async def test_personnummer_comment_is_hidden_masked_and_hidden_once_on_the_platform(kafka_bootstrap, database_url):

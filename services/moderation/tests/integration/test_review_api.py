@@ -8,9 +8,7 @@ import httpx
 from socialops_common.testing import read_topic, wait_until
 from socialops_common.topics import ACTIONS, MODERATION
 from socialops_moderation.main import create_app
-
-from ..helpers import comment
-from .test_pipeline import publish, settings_for
+from socialops_moderation.testing import comment, publish, settings_for
 
 AUTH = {"Authorization": "Bearer s3cret"}
 

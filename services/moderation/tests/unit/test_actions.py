@@ -11,8 +11,7 @@ from socialops_moderation.actions.commands import commands_for
 from socialops_moderation.actions.graph import GraphRequest, graph_request
 from socialops_moderation.classify import Classifier
 from socialops_moderation.policy import PolicyBook, decide
-
-from ..helpers import comment
+from socialops_moderation.testing import comment
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

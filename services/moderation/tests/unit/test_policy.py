@@ -3,8 +3,7 @@ from datetime import UTC, datetime
 from socialops_common.events import EventKind, ModerationAction
 from socialops_moderation.classify import Classifier
 from socialops_moderation.policy import PolicyBook, decide, decide_outcome, decision_id_for
-
-from ..helpers import comment
+from socialops_moderation.testing import comment
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BOOK = PolicyBook.load()

@@ -7,8 +7,7 @@ from socialops_moderation.classify import Classifier
 from socialops_moderation.policy import PolicyBook, decide_with_suggestion
 from socialops_moderation.review import Verdict, resolution_for
 from socialops_moderation.store import ReviewItem
-
-from ..helpers import comment
+from socialops_moderation.testing import comment
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -1,4 +1,8 @@
-"""Test helpers: canonical events, and a fake Graph API that is a real HTTP server on a free port."""
+"""Test support for moderation (like socialops_common.testing): canonical comments, publishing them,
+settings for an in-process service, and a fake Graph API that is a real HTTP server on a free port.
+
+Only the platform is faked, and by a server speaking its documented HTTP API, never by patching.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,18 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from socialops_common.devstack import free_port
 from socialops_common.events import Author, EventKind, Platform, SocialEvent, social_event_id
+from socialops_common.kafka import to_bytes
 from socialops_common.testing import wait_until
+from socialops_common.topics import EVENTS
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from .settings import ModerationSettings
 
 
 def comment(
@@ -86,3 +95,27 @@ class FakeGraphApi:
         assert self._server and self._task
         self._server.should_exit = True
         await self._task
+
+
+def settings_for(kafka_bootstrap: str, database_url: str, graph: FakeGraphApi | None, account: str) -> ModerationSettings:
+    suffix = uuid.uuid4().hex[:8]
+    return ModerationSettings(
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=database_url,
+        moderation_consumer_group=f"moderation-test-{suffix}",
+        moderation_executor_group=f"moderation-actions-test-{suffix}",
+        moderation_review_tokens="s3cret:Louise kommunikatör",
+        graph_api_url=graph.url if graph else "http://127.0.0.1:9/none",
+        graph_tokens={account: "page-token-123"} if graph else {},
+        graph_backoff_s=0.01,
+    )
+
+
+async def publish(bootstrap: str, *events) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            await producer.send_and_wait(EVENTS, to_bytes(event), key=event.partition_key)
+    finally:
+        await producer.stop()
