@@ -43,6 +43,15 @@ class BrokerUnavailable(Exception):
     """The broker did not acknowledge in time: answer 503 so the platform retries."""
 
 
+def dead_letter_room(max_body_bytes: int) -> int:
+    """Largest request the producer may send: a dead letter holds a whole body, JSON-escaped.
+
+    Escaping can grow a body up to 6x (control characters become \\u00XX); the broker's
+    `message.max.bytes` must allow as much (docker-compose.yml sets it).
+    """
+    return 6 * max_body_bytes + 256 * 1024
+
+
 @dataclass(frozen=True)
 class Record:
     topic: str

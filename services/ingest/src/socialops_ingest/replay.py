@@ -24,7 +24,7 @@ from socialops_common.kafka import dead_letter, to_bytes
 from socialops_common.topics import DEADLETTER, EVENTS
 
 from .intake import ADAPTERS, WebhookIntake
-from .publisher import BrokerUnavailable, EventPublisher, Record
+from .publisher import BrokerUnavailable, EventPublisher, Record, dead_letter_room
 from .service import load_directory
 from .settings import IngestSettings
 
@@ -90,7 +90,7 @@ def classify(line: str) -> tuple[str, object]:
 
 async def import_file(path: str | Path, settings: IngestSettings) -> ImportReport:
     publisher = EventPublisher(settings, timeout_s=max(settings.publish_timeout_s, 10.0),
-                               max_request_bytes=2 * settings.max_body_bytes + 256 * 1024)
+                               max_request_bytes=dead_letter_room(settings.max_body_bytes))
     intake = WebhookIntake(settings, publisher, load_directory(settings))
     report = ImportReport()
     pending: list[Record] = []

@@ -33,7 +33,7 @@ from . import metrics
 from .accounts import AccountDirectory, load_inventory, publish_inventory
 from .intake import WebhookIntake
 from .platforms import HandshakeRefused, linkedin, meta, x
-from .publisher import BrokerUnavailable, EventPublisher
+from .publisher import BrokerUnavailable, EventPublisher, dead_letter_room
 from .settings import IngestSettings
 
 log = structlog.get_logger("ingest")
@@ -70,7 +70,7 @@ def create_app(settings: IngestSettings | None = None, directory: AccountDirecto
     settings = settings or IngestSettings()
     directory = directory if directory is not None else load_directory(settings)
     publisher = EventPublisher(settings, timeout_s=settings.publish_timeout_s,
-                               max_request_bytes=2 * settings.max_body_bytes + 256 * 1024)
+                               max_request_bytes=dead_letter_room(settings.max_body_bytes))
     intake = WebhookIntake(settings, publisher, directory)
     health = Health()
     health.add("kafka", kafka_reachable(settings.kafka_bootstrap))

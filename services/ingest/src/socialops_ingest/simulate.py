@@ -79,6 +79,12 @@ async def run_simulation(settings: IngestSettings, *, target: str, rate: float, 
                          batch: int = 1, concurrency: int = 64) -> SimulationReport:
     accounts = load_inventory(settings.accounts_file)
     secrets = Secrets(settings.meta_app_secret, settings.x_consumer_secret, settings.linkedin_client_secret)
+    missing = [name for name, value in (("SOCIALOPS_META_APP_SECRET", secrets.meta_app_secret),
+                                        ("SOCIALOPS_X_CONSUMER_SECRET", secrets.x_consumer_secret),
+                                        ("SOCIALOPS_LINKEDIN_CLIENT_SECRET", secrets.linkedin_client_secret)) if not value]
+    if missing:
+        raise SystemExit(f"set {', '.join(missing)} to the secrets the target ingest uses: the simulator signs "
+                         "like the platforms, and ingest refuses unsigned webhooks")
     generator = TrafficGenerator(accounts, secrets, seed=seed if seed is not None else time.time_ns() % 2**32)
     report = SimulationReport()
     interval = batch / rate if rate > 0 else 0.0

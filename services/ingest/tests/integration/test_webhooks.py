@@ -278,3 +278,16 @@ async def test_metrics_count_events_by_platform_and_kind(kafka_bootstrap, ingest
     assert 'socialops_ingest_publish_seconds_bucket{le="0.05",platform="meta"}' in text
     assert ready.status_code == 200 and ready.json()["checks"] == {"kafka": "ok"}
     assert alive.status_code == 200
+
+
+async def test_a_full_size_unreadable_body_still_fits_in_its_dead_letter(kafka_bootstrap, ingest_client, secrets):
+    """Escaping can make a dead letter several times the body: it must still be acknowledged, not 503."""
+    from socialops_ingest.platforms import meta
+    run = unique()
+    body = run.encode() + b"\x01" * (1024 * 1024 - 64)  # just under the 1 MiB limit, every byte escaped in JSON
+    async with ingest_client(kafka_bootstrap) as client:
+        response = await client.post("/webhooks/meta", content=body,
+                                     headers={meta.SIGNATURE_HEADER: meta.signature(body, secrets.meta_app_secret)})
+    assert response.status_code == 200 and response.json()["dead_lettered"] == 1
+    letters = await read_topic(kafka_bootstrap, DEADLETTER, expected=1, where=lambda v: v.get("payload", "").startswith(run))
+    assert len(letters) == 1 and len(letters[0][1]["payload"]) == len(body)

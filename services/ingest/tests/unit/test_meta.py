@@ -148,3 +148,10 @@ def test_unknown_accounts_are_flagged_not_refused():
         p.page_entry("777", AT, [p.feed_comment(post_id="2", comment_id="2_1", at=AT, message="b", author=("5", "A"))]),
     ])
     assert [e.account_known for e in meta.normalize(body, ctx).events] == [True, False]
+
+
+def test_standby_messages_are_read_like_messaging_so_no_dm_is_lost_during_handover():
+    entry = p.messaging_entry(PAGE, AT, sender="999", recipient=PAGE, mid="m_9", text="Hallå?")
+    entry["standby"] = entry.pop("messaging")
+    (event,) = meta.normalize(p.meta_body("page", [entry]), CTX).events
+    assert event.kind is EventKind.DM_RECEIVED and event.raw["entry"]["standby"][0]["message"]["mid"] == "m_9"

@@ -150,17 +150,18 @@ def _entry(platform: Platform, object_kind: str, index: int, entry: Any, ctx: Co
         understood = True
         change = {"field": entry["field"], "value": entry["value"]}
         result.extend(_change(platform, account_id, entry_time, where, change, entry, ctx))
-    if "messaging" in entry:
+    # `standby` (handover protocol: another app owns the conversation) carries the same messages,
+    # and the citizen still waits for the city's answer: read it like `messaging`.
+    for key in ("messaging", "standby"):
+        if key not in entry:
+            continue
         understood = True
-        messages = entry["messaging"]
+        messages = entry[key]
         if not isinstance(messages, list):
-            result.unreadable.append(f"{where}.messaging: not a list")
+            result.unreadable.append(f"{where}.{key}: not a list")
         for m_index, message in enumerate(as_list(messages)):
-            result.extend(_messaging(platform, account_id, f"{where}.messaging[{m_index}]",
-                                     message, envelope("messaging", message), ctx))
-    if "standby" in entry:  # handover protocol: another app owns the conversation right now
-        understood = True
-        result.ignored.append("messaging.standby")
+            result.extend(_messaging(platform, account_id, f"{where}.{key}[{m_index}]",
+                                     message, envelope(key, message), ctx))
     if not understood:
         result.unreadable.append(f"{where}: neither 'changes', 'field'/'value' nor 'messaging'")
     return result
