@@ -1,5 +1,7 @@
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from socialops_common.events import EventKind, ModerationAction
 from socialops_moderation.classify import Classifier
 from socialops_moderation.policy import PolicyBook, decide, decide_outcome, decision_id_for
@@ -63,3 +65,20 @@ def test_decision_is_masked_deterministic_and_explains_itself():
     assert decision.action == ModerationAction.DELETE and decision.block_author
     assert all(r.clause.startswith("seeds/001_206af399bca50804.txt") for r in decision.rules)
     assert "personligt påhopp" in decision.notification_text and "inte längre kommentera" in decision.notification_text
+
+
+PERSONAL_DATA = st.one_of(
+    st.sampled_from(["19811218-9876", "811218 9876", "701063-2391", "460923+2386"]),
+    st.builds(lambda n: f"070-{n // 10000:03d} {n % 10000 // 100:02d} {n % 100:02d}", st.integers(1_000_000, 9_999_999)),
+    st.builds(lambda name, host: f"{name}@{host}.se", st.from_regex(r"[a-z]{3,8}\.[a-z]{3,8}", fullmatch=True), st.sampled_from(["telia", "gmail", "bredband"])),
+)
+FILLER = st.sampled_from(["Hej!", "Mitt nummer är", "ring mig", "när får jag svar?", "tack", "skriv till", "Din idiot,", ""])
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=FILLER, value=PERSONAL_DATA, after=FILLER)
+def test_personal_data_never_leaves_in_clear(before, value, after):
+    event = comment(f"{before} {value} {after}")
+    decision = decide(event, Classifier().classify_text(event.text), BOOK.default, decided_at=NOW)
+    assert value not in decision.model_dump_json()
+    assert decision.action in (ModerationAction.HIDE, ModerationAction.DELETE)
