@@ -28,7 +28,12 @@ _REASONS = [
 ]
 
 
-def notification_for(action: ModerationAction, rule_ids: list[str], block_author: bool) -> str | None:
+DEFAULT_SIGNATURE = "Vänliga hälsningar, Helsingborgs stad"
+
+
+def notification_for(
+    action: ModerationAction, rule_ids: list[str], block_author: bool, signature: str = DEFAULT_SIGNATURE
+) -> str | None:
     """The message to the commenter for a hide or delete, or None when nothing was removed."""
     if action not in (ModerationAction.HIDE, ModerationAction.DELETE):
         return None
@@ -47,5 +52,6 @@ def notification_for(action: ModerationAction, rule_ids: list[str], block_author
         lines.append("Har du en fråga om ditt ärende? Skicka ett privat meddelande till oss, så hjälper vi dig där.")
     if block_author:
         lines.append("Du kan inte längre kommentera på vårt konto.")
-    lines.append("Har du frågor om beslutet är du välkommen att kontakta oss. Vänliga hälsningar, staden")
+    # "Vi rekommenderar att man signerar sitt svar … med namn och titel" ("Svara så fort som möjligt")
+    lines.append(f"Har du frågor om beslutet är du välkommen att kontakta oss. {signature}")
     return " ".join(lines)

@@ -26,7 +26,7 @@ from socialops_common.events import (
 )
 
 from .classify import Findings
-from .notification import notification_for
+from .notification import DEFAULT_SIGNATURE, notification_for
 from .rules import load_data
 
 SEVERITY = {ModerationAction.ALLOW: 0, ModerationAction.REVIEW: 1, ModerationAction.HIDE: 2, ModerationAction.DELETE: 3}
@@ -53,6 +53,7 @@ class Policy:
     name: str
     rules: dict[str, RuleAction]
     item_kinds: dict[str, ItemKindLimits] = field(default_factory=dict)
+    signature: str = DEFAULT_SIGNATURE  # how the commenter's notification is signed
 
     def rule_action(self, rule_id: str) -> RuleAction:
         """The entry for the rule id, else for its longest matching prefix, else review."""
@@ -97,13 +98,17 @@ class PolicyBook:
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> PolicyBook:
         base = data["default"]
-        default = Policy("default", _rules(base["rules"]), _kinds(base.get("item_kinds", {})))
+        default = Policy(
+            "default", _rules(base["rules"]), _kinds(base.get("item_kinds", {})),
+            base.get("notification_signature", DEFAULT_SIGNATURE),
+        )
         overrides = {}
         for name, override in (data.get("overrides") or {}).items():
             overrides[name] = Policy(
                 name,
                 {**default.rules, **_rules(override.get("rules", {}))},
                 {**default.item_kinds, **_kinds(override.get("item_kinds", {}))},
+                override.get("notification_signature", default.signature),
             )
         return cls(default, overrides)
 
@@ -219,7 +224,9 @@ def decide_with_suggestion(
         confidence=outcome.confidence,
         masked_text=findings.masked_text,
         language=findings.language,
-        notification_text=notification_for(outcome.action, [h.rule_id for h in findings.hits], outcome.block_author),
+        notification_text=notification_for(
+            outcome.action, [h.rule_id for h in findings.hits], outcome.block_author, policy.signature
+        ),
         policy=policy.name,
         decided_at=decided_at,
     )

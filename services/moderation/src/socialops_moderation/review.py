@@ -111,7 +111,10 @@ def resolution_for(item: ReviewItem, verdict: Verdict, reviewer: str, now: datet
             "action": action,
             "block_author": block,
             "confidence": 1.0,
-            "notification_text": notification_for(action, [h.rule_id for h in original.rules], block),
+            # signed by the person who decided ("signerar sitt svar … med namn och titel")
+            "notification_text": notification_for(
+                action, [h.rule_id for h in original.rules], block, f"Vänliga hälsningar, {reviewer}"
+            ),
             "decided_by": reviewer,
             "reason": verdict.reason or ("confirmed" if verdict.verdict == "confirm" else None),
             "supersedes": original.decision_id,

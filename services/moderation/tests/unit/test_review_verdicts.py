@@ -39,3 +39,10 @@ def test_verdicts_are_validated():
         Verdict(verdict="override", reason="x")
     with pytest.raises(ValidationError, match="block_author"):
         Verdict(verdict="override", action="hide", block_author=True, reason="x")
+
+
+def test_a_reviewers_notification_is_signed_with_their_name():
+    item = queued("Du är en lögnare")
+    resolution = resolution_for(item, Verdict(verdict="confirm"), "Louise kommunikatör", NOW)
+    assert resolution.notification_text.endswith("Vänliga hälsningar, Louise kommunikatör")
+    assert item.decision.notification_text is None  # review: nothing removed yet, nobody told
