@@ -49,8 +49,19 @@ def parse_inventory(document: Any) -> list[AccountRecord]:
     return records
 
 
+# In a checkout (make run, tests), a relative inventory path also resolves against the repository root.
+REPOSITORY_ROOT = Path(__file__).resolve().parents[4]
+
+
+def inventory_path(configured: str | Path) -> Path:
+    path = Path(configured)
+    if not path.exists() and not path.is_absolute() and (REPOSITORY_ROOT / path).exists():
+        return REPOSITORY_ROOT / path
+    return path
+
+
 def load_inventory(path: str | Path) -> list[AccountRecord]:
-    with open(path, encoding="utf-8") as handle:
+    with open(inventory_path(path), encoding="utf-8") as handle:
         return parse_inventory(yaml.safe_load(handle))
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from pathlib import Path
 
 import structlog
 from socialops_common.observability import Health, kafka_reachable, metrics_route
@@ -30,7 +29,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from . import metrics
-from .accounts import AccountDirectory, load_inventory, publish_inventory
+from .accounts import AccountDirectory, inventory_path, load_inventory, publish_inventory
 from .intake import WebhookIntake
 from .platforms import HandshakeRefused, linkedin, meta, x
 from .publisher import BrokerUnavailable, EventPublisher, dead_letter_room
@@ -59,7 +58,7 @@ async def read_limited(request: Request, limit: int) -> bytes:
 
 
 def load_directory(settings: IngestSettings) -> AccountDirectory:
-    path = Path(settings.accounts_file)
+    path = inventory_path(settings.accounts_file)
     if not path.exists():
         log.warning("account inventory not found: every event is flagged account_known=false", path=str(path))
         return AccountDirectory()
