@@ -127,7 +127,8 @@ async def raw_copy(dsn: str, events: list[SocialEvent]) -> float:
     item_rows, event_rows = [], []
     for ref, (item_id, item_events) in enumerate(by_item.items(), start=1):
         first = item_events[0]
-        item_rows.append((ref, first.platform.value, first.account_id, item_id, item_type_of(first.kind),
+        item_rows.append((ref, f"{first.platform.value}:{first.account_id}:{item_id}", first.platform.value,
+                          first.account_id, item_id, item_type_of(first.kind),
                           first.thread_id, first.parent_id, first.author.id, first.author.name,
                           first.author.is_account, first.occurred_at))
         for c in chain_events(item_events, 0, 0, GENESIS_HASH):
@@ -141,7 +142,8 @@ async def raw_copy(dsn: str, events: list[SocialEvent]) -> float:
         async with connection.transaction():
             await connection.copy_records_to_table(
                 "item", records=item_rows,
-                columns=("id", "platform", "account_id", "platform_item_id", "item_type", "thread_id", "parent_id",
+                columns=("id", "item_key", "platform", "account_id", "platform_item_id", "item_type", "thread_id",
+                         "parent_id",
                          "author_id", "author_name", "author_is_account", "first_occurred_at"))
             await connection.copy_records_to_table(
                 "item_event", records=event_rows,

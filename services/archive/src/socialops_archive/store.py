@@ -113,13 +113,15 @@ class ArchiveStore:
         by_item: dict[int, list[SocialEvent]] = {}
         for event in fresh:
             by_item.setdefault(item_refs[_item_key(event)], []).append(event)
+        # Each item's chain head: one index probe per item (LATERAL ... LIMIT 1).
         heads = {
             r["item_ref"]: (r["seq"], r["versions"], r["chain_hash"])
             for r in await connection.fetch(
-                "SELECT DISTINCT ON (e.item_ref) e.item_ref, e.seq, e.chain_hash,"
-                " (SELECT coalesce(max(version_no), 0) FROM item_event v WHERE v.item_ref = e.item_ref)"
-                " AS versions FROM item_event e WHERE e.item_ref = ANY($1::bigint[])"
-                " ORDER BY e.item_ref, e.seq DESC",
+                "SELECT r AS item_ref, h.seq, h.chain_hash,"
+                " (SELECT coalesce(max(version_no), 0) FROM item_event v WHERE v.item_ref = r) AS versions"
+                " FROM unnest($1::bigint[]) AS r,"
+                " LATERAL (SELECT seq, chain_hash FROM item_event e WHERE e.item_ref = r"
+                "   ORDER BY seq DESC LIMIT 1) AS h",
                 list(by_item),
             )
         }
@@ -176,7 +178,8 @@ class ArchiveStore:
         keys = list(first)
         rows = [
             (
-                e.platform.value, e.account_id, e.item_id, item_type_of(e.kind), e.thread_id, e.parent_id,
+                ":".join(key), e.platform.value, e.account_id, e.item_id, item_type_of(e.kind), e.thread_id,
+                e.parent_id,
                 *(
                     (e.author.id, e.author.name, e.author.is_account)
                     if e.kind in CONTENT_KINDS
@@ -184,24 +187,22 @@ class ArchiveStore:
                 ),
                 e.occurred_at,
             )
-            for e in first.values()
+            for key, e in first.items()
         ]
         await connection.execute(
-            "INSERT INTO item (platform, account_id, platform_item_id, item_type, thread_id, parent_id,"
+            "INSERT INTO item (item_key, platform, account_id, platform_item_id, item_type, thread_id, parent_id,"
             " author_id, author_name, author_is_account, first_occurred_at)"
             " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-            " $7::text[], $8::text[], $9::bool[], $10::timestamptz[])"
-            " ORDER BY 3"  # a stable order: concurrent writers never wait on each other in a cycle
-            " ON CONFLICT (platform, account_id, platform_item_id) DO NOTHING",
-            *_columns(rows, 10),
+            " $7::text[], $8::text[], $9::text[], $10::bool[], $11::timestamptz[])"
+            " ORDER BY 1"  # a stable order: concurrent writers never wait on each other in a cycle
+            " ON CONFLICT (item_key) DO NOTHING",
+            *_columns(rows, 11),
         )
         found = await connection.fetch(
-            "SELECT i.id, i.platform, i.account_id, i.platform_item_id FROM item i"
-            " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(p, a, x)"
-            " ON i.platform = k.p AND i.account_id = k.a AND i.platform_item_id = k.x",
-            [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
+            "SELECT id, item_key FROM item WHERE item_key = ANY($1::text[])", [":".join(k) for k in keys]
         )
-        return {(r["platform"], r["account_id"], r["platform_item_id"]): r["id"] for r in found}
+        by_key = {r["item_key"]: r["id"] for r in found}
+        return {k: by_key[":".join(k)] for k in keys}
 
     # --- decisions, SLA, actions, accounts --------------------------------------------------
 

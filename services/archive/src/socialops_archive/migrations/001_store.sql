@@ -13,6 +13,9 @@ $$;
 -- One row per archived item (post, comment, reply, mention, DM): its identity, never changed.
 CREATE TABLE item (
     id           bigserial PRIMARY KEY,
+    -- "platform:account:item": one selective key the writer looks items up by, whatever the
+    -- planner's statistics say about the (platform, account) prefixes shared by other indexes.
+    item_key     text NOT NULL UNIQUE,
     platform     text NOT NULL,
     account_id   text NOT NULL,
     platform_item_id text NOT NULL,
