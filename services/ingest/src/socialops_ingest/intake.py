@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from socialops_common.events import utc_now
+from socialops_common.events import SocialEvent, utc_now
 from socialops_common.kafka import dead_letter, to_bytes
 from socialops_common.topics import DEADLETTER, EVENTS
 
@@ -52,6 +52,14 @@ ADAPTERS: dict[str, PlatformAdapter] = {
     "linkedin": PlatformAdapter("linkedin", linkedin.SIGNATURE_HEADER, linkedin.verify_signature,
                                 linkedin.normalize, lambda s: s.linkedin_client_secret),
 }
+
+
+_SERIALIZE = SocialEvent.__pydantic_serializer__.to_json  # JSON bytes, as `to_bytes` gives, without a str
+
+
+def _key(event: SocialEvent) -> bytes:
+    """`event.partition_key` (platform:account:thread) without re-parsing the platform enum."""
+    return f"{event.platform}:{event.account_id}:{event.thread_id}".encode()
 
 
 @dataclass
@@ -104,7 +112,7 @@ class WebhookIntake:
 
         ctx = Context(received_at=utc_now(), is_known_account=self.directory.is_known)
         normalized, reasons = decode_and_normalize(adapter, body, ctx)
-        records = [Record(EVENTS, event.partition_key, to_bytes(event)) for event in normalized.events]
+        records = [Record(EVENTS, _key(event), _SERIALIZE(event)) for event in normalized.events]
         if reasons:
             letter = dead_letter(
                 source=f"ingest.{adapter.name}", reason="; ".join(reasons)[:4000], payload=body,
@@ -123,9 +131,10 @@ class WebhookIntake:
         if records:
             metrics.PUBLISH_SECONDS.labels(adapter.name).observe(time.perf_counter() - started)
 
-        for (platform, kind), count in Counter((e.platform.value, e.kind.value) for e in normalized.events).items():
+        # StrEnum members are their values: usable as label values as they are
+        for (platform, kind), count in Counter((e.platform, e.kind) for e in normalized.events).items():
             metrics.EVENTS.labels(platform, kind).inc(count)
-        unknown = Counter(e.platform.value for e in normalized.events if not e.account_known)
+        unknown = Counter(e.platform for e in normalized.events if not e.account_known)
         for platform, count in unknown.items():
             metrics.UNKNOWN_ACCOUNT.labels(platform).inc(count)
         for reason, count in Counter(normalized.ignored).items():

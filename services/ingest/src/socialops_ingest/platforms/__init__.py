@@ -170,8 +170,9 @@ def make_event(
 ) -> SocialEvent:
     """One canonical event; its id depends only on platform ids (and the redelivered version)."""
     return SocialEvent(
-        # == social_event_id(platform, kind, item_id, version), without re-parsing the enums (hot path)
-        event_id=deterministic_id("social", platform.value, kind.value, item_id, version),
+        # == social_event_id(platform, kind, item_id, version), without re-parsing the enums
+        # (StrEnum members are their values; skipping `.value` matters on the hot path)
+        event_id=deterministic_id("social", platform, kind, item_id, version),
         kind=kind,
         platform=platform,
         account_id=account_id,
