@@ -14,7 +14,7 @@ category because older releases of that package differed on the eves and on Sund
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -101,12 +101,12 @@ class WorkingCalendar:
         """`instant` itself when open, otherwise the next moment the city opens (UTC)."""
         _require_aware(instant)
         if self.is_open(instant):
-            return instant.astimezone(timezone.utc)
+            return instant.astimezone(UTC)
         local = instant.astimezone(self.tz)
         day = local.date()
         if self.is_working_day(day) and local.time() < self.opens:
-            return self._opening(day).astimezone(timezone.utc)
-        return self._opening(self.next_working_day(day)).astimezone(timezone.utc)
+            return self._opening(day).astimezone(UTC)
+        return self._opening(self.next_working_day(day)).astimezone(UTC)
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
         """Seconds of opening hours between two instants (0 when end <= start)."""
@@ -134,22 +134,22 @@ class WorkingCalendar:
         if seconds < 0:
             return self.subtract_working_seconds(start, -seconds)
         if self.always_open:
-            return (start + timedelta(seconds=seconds)).astimezone(timezone.utc)
+            return (start + timedelta(seconds=seconds)).astimezone(UTC)
         cursor = self.next_opening(start)
         remaining = seconds
         while True:
             day = cursor.astimezone(self.tz).date()
             available = (self._closing(day) - cursor).total_seconds()
             if remaining <= available:
-                return (cursor + timedelta(seconds=remaining)).astimezone(timezone.utc)
+                return (cursor + timedelta(seconds=remaining)).astimezone(UTC)
             remaining -= available
-            cursor = self._opening(self.next_working_day(day)).astimezone(timezone.utc)
+            cursor = self._opening(self.next_working_day(day)).astimezone(UTC)
 
     def subtract_working_seconds(self, end: datetime, seconds: float) -> datetime:
         """The latest instant from which `seconds` of working time run until `end`."""
         _require_aware(end)
         if self.always_open or seconds <= 0:
-            return (end - timedelta(seconds=max(seconds, 0))).astimezone(timezone.utc)
+            return (end - timedelta(seconds=max(seconds, 0))).astimezone(UTC)
         local = end.astimezone(self.tz)
         day = local.date()
         # the last working moment at or before `end`
@@ -162,7 +162,7 @@ class WorkingCalendar:
         while True:
             available = (cursor - self._opening(day)).total_seconds()
             if remaining <= available:
-                return (cursor - timedelta(seconds=remaining)).astimezone(timezone.utc)
+                return (cursor - timedelta(seconds=remaining)).astimezone(UTC)
             remaining -= available
             day = self._previous_working_day(day)
             cursor = self._closing(day)
@@ -189,7 +189,7 @@ class WorkingCalendar:
         for _ in range(working_days):
             day = self.next_working_day(day)
         # Opening hours never straddle a DST gap (02:00–03:00), so the local time exists that day.
-        return datetime.combine(day, local.time().replace(tzinfo=None), self.tz).astimezone(timezone.utc)
+        return datetime.combine(day, local.time().replace(tzinfo=None), self.tz).astimezone(UTC)
 
 
 class DeadlineMode(StrEnum):
@@ -241,7 +241,7 @@ class ResponsePromise:
             return self.calendar.deadline_for(arrival, working_days=max(1, round(self.target_hours / 24)))
         if self.mode is DeadlineMode.BUSINESS_HOURS:
             return self.calendar.add_working_seconds(arrival, self.target_hours * 3600)
-        return (arrival + timedelta(hours=self.target_hours)).astimezone(timezone.utc)
+        return (arrival + timedelta(hours=self.target_hours)).astimezone(UTC)
 
     def at_risk_at(self, arrival: datetime, deadline: datetime) -> datetime:
         """When only `at_risk_working_seconds` of working time are left (never before arrival)."""
@@ -249,7 +249,7 @@ class ResponsePromise:
             moment = deadline - timedelta(seconds=self.at_risk_working_seconds)
         else:
             moment = self.calendar.subtract_working_seconds(deadline, self.at_risk_working_seconds)
-        return max(moment, arrival.astimezone(timezone.utc))
+        return max(moment, arrival.astimezone(UTC))
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
         if self.mode is DeadlineMode.CALENDAR_HOURS:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from socialops_sla.calendar import STOCKHOLM, DeadlineMode, ResponsePromise, WorkingCalendar
 
 CAL = WorkingCalendar()
@@ -56,7 +55,7 @@ def test_dst_spring_forward_keeps_local_time() -> None:
     arrival = local(2026, 3, 27, 10)
     deadline = CAL.deadline_for(arrival)
     assert as_local(deadline) == datetime(2026, 3, 30, 10)
-    assert deadline - arrival.astimezone(timezone.utc) == timedelta(days=3, hours=-1)
+    assert deadline - arrival.astimezone(UTC) == timedelta(days=3, hours=-1)
     assert CAL.working_seconds_between(arrival, deadline) == 9 * 3600
 
 
@@ -65,7 +64,7 @@ def test_dst_fall_back_keeps_local_time() -> None:
     arrival = local(2026, 10, 23, 16, 45)
     deadline = CAL.deadline_for(arrival)
     assert as_local(deadline) == datetime(2026, 10, 26, 16, 45)
-    assert deadline - arrival.astimezone(timezone.utc) == timedelta(days=3, hours=1)
+    assert deadline - arrival.astimezone(UTC) == timedelta(days=3, hours=1)
 
 
 def test_holiday_categories_include_the_eves_but_not_every_sunday() -> None:
@@ -97,8 +96,8 @@ def test_calendar_hours_and_always_open_accounts() -> None:
     promise = ResponsePromise.for_account("always_open", 4)
     assert promise.mode is DeadlineMode.CALENDAR_HOURS
     arrival = local(2026, 12, 24, 22)
-    assert promise.deadline_for(arrival) == arrival.astimezone(timezone.utc) + timedelta(hours=4)
-    assert promise.at_risk_at(arrival, promise.deadline_for(arrival)) == arrival.astimezone(timezone.utc) + timedelta(hours=2)
+    assert promise.deadline_for(arrival) == arrival.astimezone(UTC) + timedelta(hours=4)
+    assert promise.at_risk_at(arrival, promise.deadline_for(arrival)) == arrival.astimezone(UTC) + timedelta(hours=2)
 
 
 def test_for_account_maps_targets_to_modes() -> None:
@@ -133,7 +132,7 @@ def test_configured_hours_and_days() -> None:
 # --- properties ----------------------------------------------------------------------------------
 
 instants = st.datetimes(
-    min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(timezone.utc)
+    min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
 )
 
 

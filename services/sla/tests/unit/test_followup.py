@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from socialops_sla.calendar import STOCKHOLM
 from socialops_sla.followup import Snapshot, is_late_friday, month_bounds, monthly_kpis, publishing_status
 
-NOW = datetime(2026, 11, 24, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
 def test_two_posts_a_week_is_active() -> None:
@@ -36,7 +35,7 @@ def test_late_friday() -> None:
     assert not is_late_friday(datetime(2026, 11, 27, 14, 59, tzinfo=STOCKHOLM))
     assert not is_late_friday(datetime(2026, 11, 26, 16, 0, tzinfo=STOCKHOLM))
     # 14:30 UTC on a winter Friday is 15:30 in Stockholm
-    assert is_late_friday(datetime(2026, 11, 27, 14, 30, tzinfo=timezone.utc))
+    assert is_late_friday(datetime(2026, 11, 27, 14, 30, tzinfo=UTC))
 
 
 def test_month_bounds_are_local() -> None:
@@ -47,12 +46,12 @@ def test_month_bounds_are_local() -> None:
 
 
 def test_monthly_kpis_from_daily_snapshots() -> None:
-    day = lambda d, **kw: Snapshot(datetime(2026, 11, d, 23, tzinfo=timezone.utc), "day", **kw)  # noqa: E731
+    day = lambda d, **kw: Snapshot(datetime(2026, 11, d, 23, tzinfo=UTC), "day", **kw)  # noqa: E731
     snapshots = [
-        Snapshot(datetime(2026, 10, 31, 12, tzinfo=timezone.utc), "day", reach=999, interactions=99, followers=1000),
+        Snapshot(datetime(2026, 10, 31, 12, tzinfo=UTC), "day", reach=999, interactions=99, followers=1000),
         day(1, reach=100, interactions=10, followers=1010),
         day(2, reach=200, interactions=30, followers=1050),
-        Snapshot(datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc), "day", reach=5, interactions=5, followers=2000),
+        Snapshot(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), "day", reach=5, interactions=5, followers=2000),
     ]
     kpis = monthly_kpis(snapshots, "2026-11")
     # 30 Nov 23:30 UTC is already 1 December in Stockholm: outside November
@@ -62,8 +61,8 @@ def test_monthly_kpis_from_daily_snapshots() -> None:
 
 def test_a_monthly_snapshot_wins_over_summed_days() -> None:
     snapshots = [
-        Snapshot(datetime(2026, 11, 2, tzinfo=timezone.utc), "day", reach=100, interactions=10, followers=500),
-        Snapshot(datetime(2026, 11, 29, tzinfo=timezone.utc), "month", reach=700, interactions=80, followers=520),
+        Snapshot(datetime(2026, 11, 2, tzinfo=UTC), "day", reach=100, interactions=10, followers=500),
+        Snapshot(datetime(2026, 11, 29, tzinfo=UTC), "month", reach=700, interactions=80, followers=520),
     ]
     kpis = monthly_kpis(snapshots, "2026-11")
     assert (kpis.reach, kpis.interactions, kpis.new_followers) == (700, 80, 20)

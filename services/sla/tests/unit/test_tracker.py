@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from socialops_common.events import (
     Author,
@@ -14,13 +14,12 @@ from socialops_common.events import (
     SocialEvent,
     social_event_id,
 )
-
 from socialops_sla.calendar import STOCKHOLM, ResponsePromise
 from socialops_sla.tracker import Ledger, Tracker, looks_like_question
 
 PROMISE = ResponsePromise()
 tracker = Tracker(lambda platform, account: (PROMISE, "Kulturförvaltningen"))
-TUESDAY_10 = datetime(2026, 11, 24, 10, tzinfo=STOCKHOLM).astimezone(timezone.utc)
+TUESDAY_10 = datetime(2026, 11, 24, 10, tzinfo=STOCKHOLM).astimezone(UTC)
 WEDNESDAY_10 = TUESDAY_10 + timedelta(days=1)
 
 

@@ -1,0 +1,181 @@
+"""SLA service entrypoint: open this first.
+
+The city promises "Vi svarar inom 24 timmar under arbetstid, vardagar 8-17"
+(seeds/001_206af399bca50804.txt, "Svara så fort som möjligt"). This process:
+- consumes `social.events.v1`, `social.moderation.v1` and `social.accounts.v1` and tracks every
+  item that needs an answer (`tracker.py`) against the account's working calendar (`calendar.py`);
+- moves items to at risk and breached when their instants come, with no new events needed
+  (`SlaService.schedule`), and publishes every state change on `social.sla.v1` through an outbox;
+- serves `/metrics` (Prometheus), `/healthz`, `/readyz`, `GET /reports/monthly?month=YYYY-MM`,
+  `GET /items/{event_id}` and `POST /items/{event_id}/no-answer-needed` (staff token).
+
+Run: `socialops-sla serve --port 8082`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import uvicorn
+from aiokafka import AIOKafkaConsumer
+from prometheus_client import REGISTRY, CollectorRegistry
+from socialops_common.kafka import ensure_topics, make_producer
+from socialops_common.lag import LagMonitor
+from socialops_common.observability import (
+    Health,
+    configure_logging,
+    database_reachable,
+    kafka_reachable,
+    metrics_route,
+)
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .config import Clock, SlaSettings, SystemClock
+from .metrics import SlaMetrics
+from .service import SUBSCRIBED, NotFound, SlaService
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class SlaRuntime:
+    """Everything the process runs, started and stopped as one (the app's lifespan, or a test)."""
+
+    def __init__(self, settings: SlaSettings, clock: Clock | None = None,
+                 registry: CollectorRegistry = REGISTRY) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.metrics = SlaMetrics(registry)
+        self.registry = registry
+        self.health = Health()
+        self.service: SlaService | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._consumer: AIOKafkaConsumer | None = None
+        self._lag: LagMonitor | None = None
+
+    async def start(self) -> SlaService:
+        settings = self.settings
+        await ensure_topics(settings.kafka_bootstrap)
+        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=6)
+        producer = make_producer(settings, "sla")
+        await producer.start()
+        self.service = service = SlaService(settings, pool, producer, self.clock, self.metrics)
+        await service.prepare()
+        self._consumer = AIOKafkaConsumer(
+            *SUBSCRIBED, bootstrap_servers=settings.kafka_bootstrap, group_id=settings.sla_consumer_group,
+            client_id=f"{settings.kafka_client_id_prefix}-sla", enable_auto_commit=False,
+            auto_offset_reset="earliest", max_poll_records=settings.sla_batch_size,
+        )
+        await self._consumer.start()
+        self.health.add("kafka", kafka_reachable(settings.kafka_bootstrap))
+        self.health.add("database", database_reachable(pool))
+        self._tasks = [
+            asyncio.create_task(service.consume(self._consumer), name="sla-consume"),
+            asyncio.create_task(service.schedule(), name="sla-schedule"),
+            asyncio.create_task(service.relay(), name="sla-outbox"),
+            asyncio.create_task(service.refresh_forever(), name="sla-gauges"),
+        ]
+        if self.registry is REGISTRY:  # the lag gauge lives in the process-wide registry
+            self._lag = LagMonitor(settings.kafka_bootstrap, settings.sla_consumer_group, list(SUBSCRIBED))
+            self._lag.start()
+        self.health.started = True
+        return service
+
+    async def stop(self) -> None:
+        self.health.started = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._lag:
+            await self._lag.stop()
+        if self._consumer:
+            await self._consumer.stop()
+        if self.service:
+            with contextlib.suppress(Exception):
+                await self.service.publish_outbox()  # hand over what is pending before leaving
+            await self.service.producer.stop()
+            await self.service.pool.close()
+
+
+def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
+    settings = runtime.settings
+    tokens = settings.staff_tokens()
+
+    def service() -> SlaService:
+        if runtime.service is None:
+            raise RuntimeError("service not started")
+        return runtime.service
+
+    async def monthly(request: Request) -> JSONResponse:
+        month = request.query_params.get("month", "")
+        if not MONTH.match(month):
+            return JSONResponse({"error": "month must be YYYY-MM"}, status_code=400)
+        return JSONResponse(await service().monthly_report(month))
+
+    async def item(request: Request) -> JSONResponse:
+        event_id = request.path_params["event_id"]
+        row = await service().pool.fetchrow("SELECT * FROM sla_items WHERE event_id = $1", event_id)
+        if row is None:
+            return JSONResponse({"error": "unknown item"}, status_code=404)
+        return JSONResponse({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(row).items()})
+
+    async def no_answer_needed(request: Request) -> JSONResponse:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        staff = tokens.get(token) if scheme.lower() == "bearer" else None
+        if staff is None:
+            return JSONResponse({"error": "a staff token is required"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        try:
+            tracked, changes = await service().no_answer_needed(request.path_params["event_id"], staff)
+        except NotFound:
+            return JSONResponse({"error": "no tracked item with that event_id"}, status_code=404)
+        return JSONResponse({"event_id": tracked.event_id, "state": tracked.state.value if tracked.state else None,
+                             "changed": bool(changes), "by": staff})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if manage_lifespan:
+            await runtime.start()
+        try:
+            yield
+        finally:
+            if manage_lifespan:
+                await runtime.stop()
+
+    routes: list[Any] = [
+        metrics_route(runtime.registry),
+        *runtime.health.routes(),
+        Route("/reports/monthly", monthly, methods=["GET"]),
+        Route("/items/{event_id}", item, methods=["GET"]),
+        Route("/items/{event_id}/no-answer-needed", no_answer_needed, methods=["POST"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="socialops-sla", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP API, the consumers and the scheduler")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8082)
+    args = parser.parse_args(argv)
+    settings = SlaSettings()
+    configure_logging("sla", settings.log_level, settings.log_format)
+    app = create_app(SlaRuntime(settings))
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
