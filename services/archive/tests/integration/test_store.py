@@ -29,7 +29,7 @@ from ..conftest import comment_event, unique
 
 @pytest.fixture
 async def store(database_url: str):
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     async with pool.acquire() as connection:
         await migrate(connection)
     try:
@@ -142,3 +142,17 @@ async def test_verify_names_a_tampered_row(store: ArchiveStore, database_url: st
     stdout, _ = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 1
     assert events[0].event_id in stdout.decode() and "BROKEN" in stdout.decode()
+
+
+async def test_concurrent_writers_on_one_item_keep_one_unbroken_chain(store: ArchiveStore) -> None:
+    """During a rebalance two consumers can briefly write the same thread: the chain stays whole."""
+    account, thread, item = unique("page"), unique("post"), unique("c")
+    edits = [comment_event(account=account, thread=thread, item=item, kind=EventKind.COMMENT_EDITED,
+                           text=f"version {n}", version=str(n)) for n in range(40)]
+    await store.write(ArchiveBatch(events=[comment_event(account=account, thread=thread, item=item)]))
+    await asyncio.gather(*(store.write(ArchiveBatch(events=edits[n::4])) for n in range(4)))
+    async with store.pool.acquire() as connection:
+        report = await verify_archive(connection)
+        seqs = [r["seq"] for r in await connection.fetch("SELECT seq FROM item_event ORDER BY seq")]
+    assert report.ok, report.broken
+    assert seqs == list(range(1, 42))
