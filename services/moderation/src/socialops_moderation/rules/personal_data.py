@@ -46,6 +46,10 @@ _ACCOUNT = re.compile(
 )
 
 
+# A Swedish phone number has at least 7 digits, perhaps with spaces, dashes, dots, brackets or "+".
+_ENOUGH_DIGITS = re.compile(r"\d(?:[\s\-.()/+]*\d){6,}")
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for i, char in enumerate(reversed(digits)):
@@ -122,9 +126,10 @@ def classify_personal_data(text: str, config: PersonalDataConfig | None = None) 
         digits = re.sub(r"\D", "", m.group())
         if 13 <= len(digits) <= 19 and luhn_valid(digits):
             add("personal_data.bank_account", m.start(), m.end(), "card_number")
-    for match in phonenumbers.PhoneNumberMatcher(text, config.region, leniency=phonenumbers.Leniency.VALID):
-        if not config.phone_allowed(match.number, match.raw_string):
-            add("personal_data.phone", match.start, match.end, "phone")
+    if _ENOUGH_DIGITS.search(text):  # the matcher is slow: only where a phone number could be
+        for match in phonenumbers.PhoneNumberMatcher(text, config.region, leniency=phonenumbers.Leniency.VALID):
+            if not config.phone_allowed(match.number, match.raw_string):
+                add("personal_data.phone", match.start, match.end, "phone")
     for m in _STREET.finditer(text):
         add("personal_data.address", m.start(), m.end(), "address")
     for m in _POSTCODE.finditer(text):

@@ -116,11 +116,13 @@ class QuestionFinding:
 
 
 @cache
-def _compiled() -> tuple[list[re.Pattern[str]], list[re.Pattern[str]], list[re.Pattern[str]]]:
-    def compile_all(patterns: list[str]) -> list[re.Pattern[str]]:
-        return [re.compile(fold_pattern(p)) for p in patterns]
+def _compiled() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Each list as one alternation: one search per sentence instead of one per pattern."""
 
-    return compile_all([*_QUESTION_START, _VERB_FIRST_WITH_MARK]), compile_all(_INDIRECT), compile_all(_RHETORICAL)
+    def combine(patterns: list[str]) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{fold_pattern(p)})" for p in patterns))
+
+    return combine([*_QUESTION_START, _VERB_FIRST_WITH_MARK]), combine(_INDIRECT), combine(_RHETORICAL)
 
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
@@ -167,10 +169,10 @@ def find_questions(text: str, normalised: Normalised | None = None) -> QuestionF
         stripped = leading_noise.sub("", sentence, count=1).strip()
         if len(re.findall(r"\w+", stripped)) < 2 and "?" not in sentence:
             continue
-        if any(p.search(sentence) for p in rhetorical):
+        if rhetorical.search(sentence):
             rhetorical_seen = True
             continue
-        is_question = any(p.search(stripped) for p in starts) or any(p.search(sentence) for p in indirect)
+        is_question = bool(starts.search(stripped) or indirect.search(sentence))
         if not is_question and sentence.rstrip().endswith("?"):
             # a question mark on a clause of at least three words that is not a bare statement
             # ending in "?": keep clauses that have an interrogative somewhere in them

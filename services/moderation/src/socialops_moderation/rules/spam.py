@@ -77,6 +77,7 @@ def _shingles(folded: str, size: int = 3) -> set[bytes]:
 class _AccountHistory:
     config: SpamConfig
     recent: deque[_Seen] = field(default_factory=deque)
+    by_author: dict[str, deque[_Seen]] = field(default_factory=dict)  # so a comment costs O(its author's)
     lsh: MinHashLSH | None = None
     authors_by_key: dict[str, str] = field(default_factory=dict)
 
@@ -86,6 +87,11 @@ class _AccountHistory:
     def expire(self, now: datetime) -> None:
         while self.recent and now - self.recent[0].at > self.config.window:
             gone = self.recent.popleft()
+            mine = self.by_author.get(gone.author)
+            if mine and mine[0] is gone:
+                mine.popleft()
+                if not mine:
+                    del self.by_author[gone.author]
             if gone.event_id in self.authors_by_key:
                 self.lsh.remove(gone.event_id)  # type: ignore[union-attr]
                 del self.authors_by_key[gone.event_id]
@@ -120,6 +126,7 @@ class SpamTracker:
         signature = _signature(folded) if len(folded) >= self.config.campaign_min_chars else None
         hits = self._findings(history, seen, links, text, signature) if author else []
         history.recent.append(seen)
+        history.by_author.setdefault(seen.author, deque()).append(seen)
         if signature is not None:
             history.lsh.insert(event_id, signature)  # type: ignore[union-attr]
             history.authors_by_key[event_id] = seen.author
@@ -132,7 +139,7 @@ class SpamTracker:
         config = self.config
         whole = [(0, len(text), "spam")]
         hits: list[RuleHit] = []
-        mine = [s for s in history.recent if s.author == seen.author and s.item_id != seen.item_id]
+        mine = [s for s in history.by_author.get(seen.author, ()) if s.item_id != seen.item_id]
         if len(seen.folded) >= config.min_repeat_chars:
             if any(s.digest == seen.digest for s in mine):
                 hits.append(hit("spam.repeat", CLAUSE_SPAM, 0.95, whole))
