@@ -110,3 +110,16 @@ def test_the_dockerfile_installs_every_service_and_runs_the_chosen_one():
     assert PINNED.match(base), base
     assert "constraints.txt" in dockerfile and "socialops-$SERVICE serve" in dockerfile
     assert "HEALTHCHECK" in dockerfile and "USER socialops" in dockerfile
+
+
+def test_prometheus_scrapes_every_service_and_grafana_finds_its_provisioning():
+    config = yaml.safe_load((ROOT / "ops" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    targets = {t for job in config["scrape_configs"] for group in job.get("static_configs", [])
+               for t in group["targets"]}
+    for name in ("ingest", "moderation", "sla", "archive"):
+        port = next(p for p in SERVICES[name]["ports"]).split(":")[-1]
+        assert f"{name}:{port}" in targets
+    provisioning = SERVICES["grafana"]["environment"]["GF_PATHS_PROVISIONING"]
+    mount = next(v for v in SERVICES["grafana"]["volumes"] if v.startswith("./ops/grafana:"))
+    inside = mount.split(":")[1]
+    assert provisioning.startswith(inside) and (ROOT / "ops" / "grafana" / provisioning[len(inside) + 1:]).is_dir()
