@@ -1,6 +1,6 @@
 """Moderation rules against the labelled evaluation set: per-rule precision/recall, confusion table.
 
-    .venv/bin/python bench/moderation_eval.py [--mistakes] [--split dev|holdout] [files…]
+    .venv/bin/python bench/moderation_eval.py [--mistakes] [--split dev|holdout|blind] [--check] [files…]
 
 Default files: services/moderation/tests/data/eval_*.jsonl. Targets (issue 5): precision ≥ 0.95 for
 delete and hide, recall ≥ 0.90 for personal data and threats, question (needs_answer) F1 ≥ 0.85.
@@ -20,8 +20,9 @@ DATA = Path(__file__).resolve().parent.parent / "services" / "moderation" / "tes
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*", default=sorted(str(p) for p in DATA.glob("eval_*.jsonl")))
-    parser.add_argument("--split", choices=["dev", "holdout"], help="only items of this split")
+    parser.add_argument("--split", choices=["dev", "holdout", "blind"], help="only items of this split")
     parser.add_argument("--mistakes", action="store_true", help="list every item the rules got wrong")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     items = load_items(*args.files)
     if args.split:
@@ -33,7 +34,13 @@ def main() -> int:
         print("\nmistakes (expected → predicted: action, rules, needs_answer):")
         for m in report.mistakes:
             print(f"  {m['id']}: {m['text'][:90]!r}\n      {m['expected']} → {m['predicted']}")
-    return 0 if not report.missed_targets() else 1
+    if len(args.files) > 1 and not args.split:
+        for split in ("dev", "holdout", "blind"):
+            part = [i for i in items if i.get("split") == split]
+            if part:
+                values = run(part)[0].target_values()
+                print(f"{split:<8} n={len(part):<4}" + "  ".join(f"{k} {v:.2f}" for k, v in values.items()))
+    return 1 if args.check and report.missed_targets() else 0
 
 
 if __name__ == "__main__":
