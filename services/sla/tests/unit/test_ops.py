@@ -12,7 +12,6 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 from socialops_common.lag import CONSUMER_LAG
-
 from socialops_sla.metrics import SlaMetrics
 
 OPS = Path(__file__).resolve().parents[4] / "ops"
