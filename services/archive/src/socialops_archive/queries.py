@@ -97,9 +97,11 @@ def build_search(f: SearchFilters, limit: int, offset: int) -> tuple[str, list[A
 
 async def decisions_by_event(connection: asyncpg.Connection, event_ids: list[str]) -> dict[str, dict]:
     """The latest decision per item version (a reviewer's override comes later and wins)."""
+    # LATERAL … LIMIT 1: one index probe per id (DISTINCT ON over ANY() can walk the whole index).
     rows = await connection.fetch(
-        "SELECT DISTINCT ON (event_id) event_id, record FROM moderation_decision"
-        " WHERE event_id = ANY($1::text[]) ORDER BY event_id, decided_at DESC, id DESC",
+        "SELECT e AS event_id, d.record FROM unnest($1::text[]) AS e,"
+        " LATERAL (SELECT record FROM moderation_decision x WHERE x.event_id = e"
+        "   ORDER BY decided_at DESC, id DESC LIMIT 1) AS d",
         event_ids,
     )
     return {r["event_id"]: json.loads(r["record"]) for r in rows}
@@ -107,8 +109,9 @@ async def decisions_by_event(connection: asyncpg.Connection, event_ids: list[str
 
 async def latest_versions(connection: asyncpg.Connection, item_refs: list[int]) -> dict[int, str]:
     rows = await connection.fetch(
-        "SELECT DISTINCT ON (item_ref) item_ref, event_id FROM item_event"
-        " WHERE item_ref = ANY($1::bigint[]) AND version_no IS NOT NULL ORDER BY item_ref, version_no DESC",
+        "SELECT r AS item_ref, v.event_id FROM unnest($1::bigint[]) AS r,"
+        " LATERAL (SELECT event_id FROM item_event x WHERE x.item_ref = r AND x.version_no IS NOT NULL"
+        "   ORDER BY version_no DESC LIMIT 1) AS v",
         item_refs,
     )
     return {r["item_ref"]: r["event_id"] for r in rows}
