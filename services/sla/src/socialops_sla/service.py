@@ -20,7 +20,7 @@ import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -401,6 +401,8 @@ class SlaService:
         for name, values in kpis.items():
             gauges.replace(name, values)
         gauges.replace("socialops_sla_outbox_pending_changes", {(): float(await self.store.outbox_pending())})
+        # topics keep 30 days (socialops_common.topics): ids older than that cannot come again
+        await self.store.prune_seen(datetime.now(UTC) - timedelta(days=35))
 
     async def _channel_kpis(self, month: str) -> dict[tuple[str, str], Any]:
         _, end = month_bounds(month)

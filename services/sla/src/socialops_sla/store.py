@@ -105,6 +105,11 @@ class SlaStore:
         )
         return {r["message_id"] for r in rows}
 
+    async def prune_seen(self, older_than: datetime) -> int:
+        """Forget consumed ids older than the topics' retention: they cannot be redelivered."""
+        result = await self.pool.execute("DELETE FROM sla_seen_messages WHERE seen_at < $1", older_than)
+        return int(result.split()[-1])
+
     # --- ledger ---------------------------------------------------------------------------------
 
     @staticmethod

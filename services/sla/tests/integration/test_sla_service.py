@@ -149,6 +149,19 @@ async def test_met_breached_cancelled_across_a_restart(kafka_bootstrap: str, dat
     finally:
         await second.stop()
 
+    # replaying every topic from the beginning (a new consumer group, same database) changes nothing
+    replay = SlaRuntime(settings_for(kafka_bootstrap, database_url, f"{group}-replay"), clock, CollectorRegistry())
+    await replay.start()
+    try:
+        await wait_until(lambda: replay.metrics.messages.labels(EVENTS, "duplicate")._value.get() >= 8, timeout=30)
+        assert replay.metrics.messages.labels(EVENTS, "applied")._value.get() == 0
+        assert sum(replay.metrics.state_changes.labels(state, "facebook", account, "Kulturförvaltningen")._value.get()
+                   for state in ("open", "at_risk", "breached", "met", "cancelled")) == 0
+    finally:
+        await replay.stop()
+    after = await read_topic(kafka_bootstrap, SLA, expected=11, timeout=3, where=lambda v: v.get("account_id") == account)
+    assert len(after) == 10  # the 8 above plus c5's open and cancelled: the replay published nothing
+
 
 async def _is(runtime: SlaRuntime, account: str, item: str, state: str) -> bool:
     return await item_state(runtime, account, item) == state
@@ -190,5 +203,8 @@ async def test_unreadable_message_is_dead_lettered_and_follow_up_is_recorded(fre
         report = await runtime.service.monthly_report("2026-11")
         channel = report["channels"][0]
         assert (channel["posts"], channel["late_friday_posts"], channel["reach"]) == (1, 1, 500)
+        # consumed ids are kept for the topics' retention only
+        assert await runtime.service.store.prune_seen(datetime.now(UTC) - timedelta(days=1)) == 0
+        assert await runtime.service.store.prune_seen(datetime.now(UTC) + timedelta(seconds=5)) == 2
     finally:
         await runtime.stop()
