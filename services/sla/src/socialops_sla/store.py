@@ -25,7 +25,8 @@ from socialops_common.events import (
 from .tracker import Answer, Item, Ledger, Removal, Verdict
 
 ThreadKey = tuple[str, str, str]  # (platform, account_id, thread_id)
-MIGRATION_LOCK = 0x51A  # advisory lock id: one replica migrates at a time
+MIGRATION_LOCK = 0x51A  # advisory lock id: one replica migrates at a time (also the thread locks' class)
+THREAD_LOCK_BUCKETS = 64
 
 
 async def migrate(pool: asyncpg.Pool) -> list[str]:
@@ -119,6 +120,15 @@ class SlaStore:
         ledger = Ledger()
         if not args[0]:
             return ledger
+        # A thread's comments and its moderation decisions come on two topics, which two replicas
+        # may consume at once: serialise per thread (hashed into a few buckets, taken in order so
+        # two transactions never deadlock, few enough to stay far below the lock table's size).
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock($4::int, b) FROM (SELECT DISTINCT "
+            "abs(hashtext(p || ':' || a || ':' || t)) % $5 AS b "
+            "FROM unnest($1::text[], $2::text[], $3::text[]) AS k(p, a, t) ORDER BY b) AS buckets",
+            *args, MIGRATION_LOCK, THREAD_LOCK_BUCKETS,
+        )
         for row in await conn.fetch(f"SELECT {_ITEM_COLUMNS} FROM sla_items WHERE {_BY_THREAD} FOR UPDATE", *args):
             item = _item(row)
             ledger.items[item.key] = item
