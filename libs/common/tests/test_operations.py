@@ -37,7 +37,9 @@ async def test_lag_is_end_offset_minus_committed_offset(fresh_broker):
     assert CONSUMER_LAG.labels(group, EVENTS, "0")._value.get() == 6
 
 
-async def test_replay_republishes_consumer_dead_letters_to_their_topic(kafka_bootstrap):
+async def test_replay_republishes_consumer_dead_letters_to_their_topic(fresh_broker):
+    # its own broker: the replayed test payload is not a SocialEvent and must not reach others' tests
+    kafka_bootstrap = fresh_broker.bootstrap
     marker = uuid.uuid4().hex
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
