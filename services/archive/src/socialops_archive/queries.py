@@ -148,7 +148,31 @@ async def search(
     rows = await connection.fetch(sql, *params)
     latest = await latest_versions(connection, [r["id"] for r in rows])
     decisions = await decisions_by_event(connection, list(latest.values()))
-    return [item_summary(r, principal, decisions.get(latest.get(r["id"], ""))) for r in rows]
+    items = [item_summary(r, principal, decisions.get(latest.get(r["id"], ""))) for r in rows]
+    if f.q and not principal.may(Permission.READ_PERSONAL_DATA):
+        items = await _matching_what_they_may_see(connection, items, rows, f.q)
+    return items
+
+
+async def _matching_what_they_may_see(
+    connection: asyncpg.Connection, items: list[dict[str, Any]], rows: list[Any], q: str
+) -> list[dict[str, Any]]:
+    """A role that sees masked text must not find an item by its personal data (searching for a
+    phone number would tell whose comment holds it): where masking changed the text, the query
+    must match the masked text too. (A page can then hold fewer than `limit` items.)"""
+    masked = [(item["id"], item["text"]) for item, row in zip(items, rows, strict=True)
+              if item["text"] != row["latest_text"]]
+    if not masked:
+        return items
+    still = {
+        r["id"] for r in await connection.fetch(
+            "SELECT id FROM unnest($1::bigint[], $2::text[]) AS u(id, t)"
+            " WHERE to_tsvector('swedish', coalesce(t, '')) @@ websearch_to_tsquery('swedish', $3)",
+            [m[0] for m in masked], [m[1] for m in masked], q,
+        )
+    }
+    hidden = {m[0] for m in masked} - still
+    return [item for item in items if item["id"] not in hidden]
 
 
 async def item_detail(connection: asyncpg.Connection, item_id: int, principal: Principal) -> dict[str, Any] | None:

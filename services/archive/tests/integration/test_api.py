@@ -102,6 +102,12 @@ async def test_archivist_sees_masked_text_and_no_dms_registrar_sees_everything(a
     registrar = (await client.get("/items", params={"q": "badhusets"}, headers=bearer("reg-token"))).json()
     assert {i["platform_item_id"]: i["text"] for i in registrar["items"]}["c-phone"] == PHONE_TEXT
 
+    # Nor can an archivist find the comment by the phone number it holds; a registrar can.
+    by_number = {"q": "070-123"}
+    assert (await client.get("/items", params=by_number, headers=bearer("arch-token"))).json()["items"] == []
+    found = (await client.get("/items", params=by_number, headers=bearer("reg-token"))).json()["items"]
+    assert [i["platform_item_id"] for i in found] == ["c-phone"]
+
     detail = (await client.get(f"/items/{ids['c-phone']}", headers=bearer("arch-token"))).json()
     assert "070-123" not in str(detail) and "raw" not in detail["versions"][0]
     assert [s["state"] for s in detail["sla"]] == ["breached"]
