@@ -123,7 +123,7 @@ def search_filters(
 Filters = Annotated[SearchFilters, Depends(search_filters)]
 
 
-def _with_dm_access(request: Request, principal: Principal, f: SearchFilters) -> SearchFilters:
+def _with_dm_access(principal: Principal, f: SearchFilters) -> SearchFilters:
     if f.item_type == "dm" and not principal.may(Permission.READ_DIRECT_MESSAGES):
         return f  # the caller answers 403
     return SearchFilters(**{**f.__dict__, "include_direct_messages": principal.may(Permission.READ_DIRECT_MESSAGES)})
@@ -140,7 +140,7 @@ async def search_items(
         await require(request, principal, Permission.READ_DIRECT_MESSAGES, "search", query=f.as_audit())
     with Stopwatch() as watch:
         async with _pool(request).acquire() as connection:
-            items = await queries.search(connection, _with_dm_access(request, principal, f), principal, limit, offset)
+            items = await queries.search(connection, _with_dm_access(principal, f), principal, limit, offset)
     metrics.QUERY_SECONDS.labels("search").observe(watch.seconds)
     await audit(request, principal, "search", None, {**f.as_audit(), "limit": limit, "offset": offset}, 200)
     return {"items": items, "limit": limit, "offset": offset,
@@ -157,7 +157,7 @@ async def export_search_csv(
         await require(request, principal, Permission.READ_DIRECT_MESSAGES, "search_csv", query=f.as_audit())
     with Stopwatch() as watch:
         async with _pool(request).acquire() as connection:
-            items = await queries.search(connection, _with_dm_access(request, principal, f), principal, limit, 0)
+            items = await queries.search(connection, _with_dm_access(principal, f), principal, limit, 0)
     metrics.QUERY_SECONDS.labels("search_csv").observe(watch.seconds)
     out = io.StringIO()
     columns = ["id", "platform", "account_id", "department", "type", "platform_item_id", "thread_id",
