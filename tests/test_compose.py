@@ -6,16 +6,27 @@
 - every SOCIALOPS_ variable the code reads is declared in .env.example, and compose sets no
   SOCIALOPS_ variable the code does not know (a typo would be silently ignored);
 - the stack has what the SPEC asks: Kafka in KRaft mode, PostgreSQL with a volume, Prometheus
-  mounting ops/prometheus, Grafana mounting ops/grafana, and the four services on 8080-8083.
+  mounting ops/prometheus, Grafana mounting ops/grafana, and the four services on 8080-8083;
+- every long-running container restarts by itself and has CPU and memory limits;
+- Prometheus sends alerts to the Alertmanager of the stack, whose config routes every alert to a
+  receiver that mails through the SMTP relay of the stack; `promtool check config` passes;
+- the topics job runs `socialops-topics` (a console script that exists), configured from .env;
+- docker-compose.cluster.yml (an override) makes three KRaft brokers with replication factor 3
+  and min.insync.replicas=2, and every client knows all three.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import importlib
 import re
+import shutil
+import subprocess
+import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +134,140 @@ def test_prometheus_scrapes_every_service_and_grafana_finds_its_provisioning():
     mount = next(v for v in SERVICES["grafana"]["volumes"] if v.startswith("./ops/grafana:"))
     inside = mount.split(":")[1]
     assert provisioning.startswith(inside) and (ROOT / "ops" / "grafana" / provisioning[len(inside) + 1:]).is_dir()
+
+
+LONG_RUNNING = [name for name in SERVICES if name not in one_shot_jobs()]
+CLUSTER_OVERRIDE = yaml.safe_load((ROOT / "docker-compose.cluster.yml").read_text(encoding="utf-8"))
+
+
+def merge(base: object, override: object) -> object:
+    """`docker compose -f a -f b`: mappings merge key by key, the override's scalars and lists win
+    (compose also appends ports and volumes: not needed for what is checked here)."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = copy.deepcopy(base)
+        for key, value in override.items():
+            merged[key] = merge(base.get(key), value) if key in base else copy.deepcopy(value)
+        return merged
+    return copy.deepcopy(override)
+
+
+CLUSTER = merge(COMPOSE, CLUSTER_OVERRIDE)["services"]
+
+
+def test_every_long_running_container_restarts_and_has_resource_limits():
+    for name in LONG_RUNNING:
+        spec = SERVICES[name]
+        assert spec.get("restart") in ("unless-stopped", "always"), name
+        limits = spec.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert {"cpus", "memory"} <= set(limits), f"{name} has no CPU/memory limits"
+        assert re.fullmatch(r"\d+(\.\d+)?", str(limits["cpus"])) and re.fullmatch(r"\d+[mg]", limits["memory"])
+
+
+def test_the_services_get_time_to_finish_their_batch_on_stop():
+    for name in ("ingest", "moderation", "sla", "archive"):
+        grace = SERVICES[name]["stop_grace_period"]
+        assert int(grace.rstrip("s")) >= 15, f"{name}: docker's default 10 s kill may cut a batch"
+
+
+def test_secrets_come_from_env_and_are_never_written_in_compose():
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    for secret in ("POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD"):
+        assert f"${{{secret}:?" in text, f"{secret} must be required from .env, without a default"
+    for name in ("ingest", "moderation", "sla", "archive", "topics"):
+        assert SERVICES[name]["env_file"] == ".env"
+    env_example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for variable in ("POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "SOCIALOPS_META_APP_SECRET"):
+        assert re.search(rf"^{variable}=", env_example, re.MULTILINE)
+
+
+def test_promtool_accepts_the_prometheus_config_and_its_rules():
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (apt-get install prometheus)")
+    result = subprocess.run([promtool, "check", "config", "prometheus.yml"], cwd=ROOT / "ops" / "prometheus",
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_prometheus_alerts_go_to_the_stacks_alertmanager():
+    config = yaml.safe_load((ROOT / "ops" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    targets = [t for manager in config["alerting"]["alertmanagers"] for group in manager["static_configs"]
+               for t in group["targets"]]
+    alertmanager = SERVICES["alertmanager"]
+    assert targets == ["alertmanager:9093"] and "9093:9093" in alertmanager["ports"]
+    assert "./ops/alertmanager:/etc/alertmanager:ro" in alertmanager["volumes"]
+    assert "--config.file=/etc/alertmanager/alertmanager.yml" in alertmanager["command"]
+
+
+def receivers_of(route: dict) -> list[str]:
+    return [route["receiver"]] * ("receiver" in route) + [r for child in route.get("routes", []) for r in receivers_of(child)]
+
+
+def test_alertmanager_routes_every_alert_to_a_receiver_that_mails_through_the_relay():
+    config = yaml.safe_load((ROOT / "ops" / "alertmanager" / "alertmanager.yml").read_text(encoding="utf-8"))
+    route = config["route"]
+    assert route["receiver"], "the root route needs a default receiver: no alert may go nowhere"
+    defined = {r["name"]: r for r in config["receivers"]}
+    used = receivers_of(route)
+    assert set(used) <= set(defined), f"routes name receivers that do not exist: {set(used) - set(defined)}"
+    assert set(defined) <= set(used), f"receivers no route reaches: {set(defined) - set(used)}"
+    for receiver in defined.values():
+        assert receiver.get("email_configs"), f"{receiver['name']} sends nothing"
+        assert all("@" in mail["to"] for mail in receiver["email_configs"])
+    relay, _, port = config["global"]["smtp_smarthost"].partition(":")
+    assert relay in SERVICES and relay in SERVICES["alertmanager"]["depends_on"]
+    # every alert the rules can raise has a severity a route (or the default) handles
+    severities = {rule["labels"]["severity"] for path in (ROOT / "ops" / "prometheus" / "rules").glob("*.yml")
+                  for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"] for rule in group["rules"]}
+    assert severities <= {"critical", "warning", "info"}
+    # the archive's registration mail reaches the same relay unless .env names the city's
+    assert SERVICES["archive"]["environment"]["SOCIALOPS_SMTP_HOST"] == f"${{SOCIALOPS_SMTP_HOST:-{relay}}}"
+    assert SERVICES["archive"]["environment"]["SOCIALOPS_SMTP_PORT"] == f"${{SOCIALOPS_SMTP_PORT:-{port}}}"
+
+
+def test_the_topics_job_runs_the_console_script_with_the_configured_layout():
+    job = SERVICES["topics"]
+    scripts = tomllib.loads((ROOT / "libs" / "common" / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert job["command"] == ["socialops-topics"] and "socialops-topics" in scripts
+    assert job["env_file"] == ".env" and job["environment"]["SOCIALOPS_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    for name in ("ingest", "moderation", "sla", "archive"):
+        assert SERVICES[name]["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+
+
+def test_postgres_archives_its_wal_to_its_own_volume():
+    postgres = SERVICES["postgres"]
+    command = " ".join(postgres["command"])
+    assert "archive_mode=on" in command and "wal_level=replica" in command
+    archive_dir = re.search(r"cp %p (\S+)/%f", command).group(1)
+    assert any(v.endswith(f":{archive_dir}") for v in postgres["volumes"])
+
+
+def test_the_cluster_variant_has_three_kraft_brokers_replicating_three_times():
+    brokers = {name: spec for name, spec in CLUSTER.items() if spec.get("image", "").startswith("apache/kafka:")}
+    assert sorted(brokers) == ["kafka", "kafka-2", "kafka-3"]
+    voters = {}
+    for name, spec in brokers.items():
+        env = spec["environment"]
+        assert "healthcheck" in spec and PINNED.match(spec["image"]) and spec["restart"] == "unless-stopped"
+        assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        assert int(env["KAFKA_DEFAULT_REPLICATION_FACTOR"]) == 3 and int(env["KAFKA_MIN_INSYNC_REPLICAS"]) == 2
+        assert int(env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]) == 3
+        voters[int(env["KAFKA_NODE_ID"])] = name
+        quorum = env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+    assert quorum == ",".join(f"{node}@{name}:9093" for node, name in sorted(voters.items()))
+    data_volumes = [v.split(":")[0] for spec in brokers.values() for v in spec["volumes"]]
+    assert len(set(data_volumes)) == 3, "each broker needs its own log volume"
+    topics = CLUSTER["topics"]["environment"]
+    assert int(topics["SOCIALOPS_TOPIC_REPLICATION_FACTOR"]) == 3 and int(topics["SOCIALOPS_TOPIC_MIN_INSYNC_REPLICAS"]) == 2
+    for name in ("topics", "ingest", "moderation", "sla", "archive"):
+        bootstrap = CLUSTER[name]["environment"]["SOCIALOPS_KAFKA_BOOTSTRAP"].split(",")
+        assert sorted(bootstrap) == sorted(f"{b}:9092" for b in brokers), name
+        assert all(CLUSTER[name]["depends_on"][b]["condition"] == "service_healthy" for b in brokers)
+    # the override keeps what the base gives every service
+    assert CLUSTER["ingest"]["environment"]["SOCIALOPS_ACCOUNTS_FILE"] == "/app/config/accounts.yaml"
+
+
+def test_the_cluster_override_sets_only_variables_the_code_reads():
+    text = (ROOT / "docker-compose.cluster.yml").read_text(encoding="utf-8")
+    assert sorted(set(VARIABLE.findall(text)) - (settings_variables() | literal_variables())) == []
