@@ -288,8 +288,21 @@ async def list_captures(request: Request, principal: Who,
     return {"captures": [
         {**{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r).items()},
          "export_ref": str(r["export_ref"]) if r["export_ref"] else None,
+         "overview": f"/captures/{r['id']}/overview.pdf",
          "package": f"/exports/{r['export_ref']}/package" if r["export_ref"] else None}
         for r in rows]}
+
+
+@router.get("/captures/{capture_id}/overview.pdf", summary="A capture's overview snapshot (översiktsbild)",
+            response_class=Response)
+async def get_capture_overview(request: Request, principal: Who,
+                               capture_id: Annotated[int, PathParam(ge=1, le=2**62)]) -> Response:
+    await require(request, principal, Permission.READ, "capture_overview", str(capture_id))
+    pdf = await _pool(request).fetchval("SELECT overview_pdf FROM account_capture WHERE id = $1", capture_id)
+    await audit(request, principal, "capture_overview", str(capture_id), {}, 200 if pdf else 404)
+    if pdf is None:
+        raise HTTPException(404, "no such capture")
+    return Response(bytes(pdf), media_type="application/pdf")
 
 
 @router.get("/audit", summary="The audit log (admins)")

@@ -9,13 +9,14 @@ from pathlib import Path
 import asyncpg
 from socialops_archive.capture import AccountCapturer
 from socialops_archive.export.worker import ExportWorker
+from socialops_archive.main import build_app
 from socialops_archive.migrations import migrate
 from socialops_archive.records import ArchiveBatch
 from socialops_archive.settings import ArchiveSettings
 from socialops_archive.store import ArchiveStore
 from socialops_common.events import AccountRecord, AccountStatus, ArchiveLevel, EventKind, Platform
 
-from ..conftest import comment_event
+from ..conftest import TOKENS, bearer, comment_event, running_app
 
 AT = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -58,5 +59,13 @@ async def test_yearly_and_closure_captures_follow_each_accounts_level(database_u
         with zipfile.ZipFile(package["path"]) as archive:
             items = [n for n in archive.namelist() if n.endswith("items.json")]
             assert "dm1" not in archive.read(items[0]).decode()  # 'unique' level leaves DMs out
+        api_settings = ArchiveSettings(database_url=database_url, archive_tokens=TOKENS, smtp_port=1)
+        async with running_app(build_app(api_settings, consume=False, background=False)) as client:
+            listed = (await client.get("/captures", params={"account": "kultur"},
+                                       headers=bearer("arch-token"))).json()["captures"]
+            assert [(c["reason"], c["year"], c["level"]) for c in listed] == [("yearly", 2025, "unique")]
+            overview = await client.get(listed[0]["overview"], headers=bearer("arch-token"))
+            assert overview.status_code == 200 and overview.content.startswith(b"%PDF")
+            assert (await client.get(listed[0]["package"], headers=bearer("reg-token"))).status_code == 200
     finally:
         await pool.close()
