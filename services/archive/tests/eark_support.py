@@ -17,6 +17,8 @@ def _local_urlopen(url: str, *args: object, **kwargs: object):  # noqa: ANN202 -
 
 def validate_package(path: Path) -> object:
     """The validator's report for a zip or folder at specification 2.1.0."""
+    if not VOCABULARIES.is_dir():
+        raise FileNotFoundError(f"the CSIP vocabularies are expected in {VOCABULARIES.resolve()} (shared/ beside the repo)")
     with mock.patch("urllib.request.urlopen", _local_urlopen):
         for module in [m for m in sys.modules if m.startswith("eark_validator")]:
             del sys.modules[module]
