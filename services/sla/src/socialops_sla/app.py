@@ -91,8 +91,15 @@ class SlaRuntime:
 
     async def stop(self) -> None:
         self.health.started = False
+        relay = next((t for t in self._tasks if t.get_name() == "sla-outbox"), None)
         for task in self._tasks:
-            task.cancel()
+            if task is not relay:
+                task.cancel()
+        if relay and self.service:
+            self.service.stop_relay()
+            with contextlib.suppress(asyncio.TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(relay), 10)
+            relay.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

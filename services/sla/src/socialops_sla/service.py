@@ -307,8 +307,15 @@ class SlaService:
         self.metrics.published.inc(len(rows))
         return len(rows)
 
+    def stop_relay(self) -> None:
+        """Let `relay` finish the batch in hand and return (cancelling it mid-batch would roll back
+        the delete of rows already published, and they would go out a second time)."""
+        self._relay_stopping = True
+        self._outbox_wakeup.set()
+
     async def relay(self) -> None:
-        while True:
+        self._relay_stopping = False
+        while not self._relay_stopping:
             try:
                 published = await self.publish_outbox()
             except asyncio.CancelledError:
