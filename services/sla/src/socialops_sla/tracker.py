@@ -328,10 +328,17 @@ class Tracker:
 
     def _apply_verdict(self, ledger: Ledger, item: Item, verdict: Verdict, now: datetime) -> list[SlaStateChange]:
         if verdict.action in (ModerationAction.HIDE, ModerationAction.DELETE):
-            if item.state is None:
-                return []
             reason = "hidden_by_moderation" if verdict.action is ModerationAction.HIDE else "deleted_by_moderation"
-            return self._cancel(item, reason, verdict.decided_at)
+            changes: list[SlaStateChange] = []
+            if item.state is None:
+                if not (item.text_is_question or verdict.needs_answer):
+                    return []
+                # A question removed by moderation is recorded as opened and cancelled whichever of
+                # comment and decision arrived first (they come on different topics): otherwise a
+                # decision read before its comment left the question with no SLA record at all.
+                opened_by = "moderation" if verdict.needs_answer else "question_heuristic"
+                changes = self._open(item, opened_by, now) + self._answered_already(ledger, item, now)
+            return changes + self._cancel(item, reason, verdict.decided_at)
         if item.is_dm:
             return []  # every inbound DM is answered, whatever the text looks like
         if verdict.needs_answer and item.state is None:

@@ -169,6 +169,25 @@ def test_decision_hide_cancels() -> None:
     assert states(changes) == ["cancelled"] and changes[0].reason == "hidden_by_moderation"
 
 
+def test_a_removed_question_ends_cancelled_whether_the_decision_or_the_comment_came_first() -> None:
+    hide = decision("c1", needs_answer=True, action=ModerationAction.HIDE)
+    comment = event(EventKind.COMMENT_CREATED, "c1", text="Mitt personnummer är 721023-1655, kan ni kolla mitt ärende?")
+    comment_first = Ledger()
+    tracker.on_event(comment_first, comment, TUESDAY_10)
+    tracker.on_decision(comment_first, hide, TUESDAY_10)
+    decision_first = Ledger()
+    assert tracker.on_decision(decision_first, hide, TUESDAY_10) == []
+    changes = tracker.on_event(decision_first, comment, TUESDAY_10)
+    assert states(changes) == ["open", "cancelled"] and changes[-1].reason == "hidden_by_moderation"
+    for ledger in (comment_first, decision_first):
+        item = ledger.items[("facebook", "page1", "c1")]
+        assert (item.state, item.closed_reason, item.deadline) == (SlaState.CANCELLED, "hidden_by_moderation", WEDNESDAY_10)
+    # a removed comment that is no question and needs no answer is still not tracked
+    ledger = Ledger()
+    tracker.on_decision(ledger, decision("c2", needs_answer=False, action=ModerationAction.HIDE), TUESDAY_10)
+    assert tracker.on_event(ledger, event(EventKind.COMMENT_CREATED, "c2", text="Ni är idioter"), TUESDAY_10) == []
+
+
 def test_out_of_order_reply_before_decision_opens_as_met() -> None:
     ledger = Ledger()
     tracker.on_event(ledger, event(EventKind.COMMENT_CREATED, "c1", text="Jag undrar över parkeringen"), TUESDAY_10)
