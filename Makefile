@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PACKAGES := libs/common $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint bench clean simulate
 
 install: $(STAMP)
 
@@ -32,3 +32,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Signed Swedish demo traffic into the running stack (`make run` in another terminal).
+simulate: install
+	set -a; . config/local.env; set +a; $(BIN)/socialops-ingest simulate --rate 20 --duration 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -35,7 +36,10 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> s
     # Libraries (uvicorn, aiokafka, faststream) log through stdlib: render them the same way.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[*shared, renderer], foreign_pre_chain=[])
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -126,3 +130,26 @@ class Stopwatch:
 
     def __exit__(self, *_: object) -> None:
         self.seconds = time.perf_counter() - self._start
+
+
+def serve_http(app: Any, *, host: str, port: int, **options: Any) -> int:
+    """Run `app` under uvicorn until SIGTERM/SIGINT; 0 once the graceful shutdown is done.
+
+    On SIGTERM (`docker compose stop`) uvicorn stops accepting requests, finishes those in flight
+    and runs the lifespan's shutdown (consumers finish their batch, commit, close). Afterwards it
+    raises the captured signal again, so the process would die "by SIGTERM" (exit 143) although it
+    stopped cleanly; the handlers below only note that signal, and the process exits 0.
+    """
+    import uvicorn
+
+    received: list[int] = []
+    stops = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, lambda sig, _frame: received.append(sig)) for sig in stops}
+    try:
+        uvicorn.run(app, host=host, port=port, **options)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:
+        structlog.get_logger("observability").info("stopped by signal", signal=signal.Signals(received[0]).name)
+    return 0

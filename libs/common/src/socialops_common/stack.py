@@ -1,7 +1,9 @@
 """`make run`: the whole stack on this machine, in the foreground, stopped cleanly by Ctrl-C.
 
 Starts the broker on 127.0.0.1:9092, finds or starts PostgreSQL, creates the topics and the
-`socialops` database, then every service whose command is installed, and prints where each is.
+`socialops` database, a local SMTP mailbox on 127.0.0.1:1025 (messages saved under `var/mail/`,
+standing in for the registrar's inbox), then every service whose command is installed, and
+prints where each is. Local-only secrets and tokens come from `config/local.env`.
 """
 
 from __future__ import annotations
@@ -41,6 +43,43 @@ def _installed(command: str) -> str | None:
     return str(local) if local.exists() else shutil.which(command)
 
 
+REPOSITORY = Path(__file__).resolve().parents[4]
+
+
+def local_settings(path: Path = REPOSITORY / "config" / "local.env") -> dict[str, str]:
+    """`KEY=value` lines of the local settings file, for variables the environment does not set."""
+    settings: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            key, sep, value = line.strip().partition("=")
+            if sep and not key.startswith("#") and key not in os.environ:
+                settings[key.strip()] = value.strip()
+    return settings
+
+
+class LocalMailbox:
+    """Accepts every e-mail on 127.0.0.1:port and saves it as an .eml file (the registrar's inbox)."""
+
+    def __init__(self, port: int, folder: Path) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self._controller = Controller(self, hostname="127.0.0.1", port=port)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.monotonic_ns()}.eml"
+        (self.folder / name).write_bytes(envelope.content)
+        return "250 OK"
+
+    def start(self) -> "LocalMailbox":
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="socialops-stack", description=__doc__)
     parser.add_argument("--kafka-port", type=int, default=9092)
@@ -60,8 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"broker    kafka://{bootstrap}  (tansu, memory storage)")
     print(f"database  {database_url}")
 
+    extra = local_settings()
+    mailbox = None
+    smtp_port = int(extra.get("SOCIALOPS_SMTP_PORT", os.environ.get("SOCIALOPS_SMTP_PORT", "25")))
+    if not port_open("127.0.0.1", smtp_port):
+        try:
+            mailbox = LocalMailbox(smtp_port, REPOSITORY / "var" / "mail").start()
+            print(f"mailbox   smtp://127.0.0.1:{smtp_port}  (saved to var/mail/)")
+        except ImportError:
+            print("no local SMTP server (aiosmtpd missing): registration e-mails stay queued")
+
     processes: list[tuple[ServiceSpec, subprocess.Popen]] = []
-    env = service_environment(bootstrap, database_url, SOCIALOPS_LOG_FORMAT=os.environ.get("SOCIALOPS_LOG_FORMAT", "console"))
+    env = service_environment(bootstrap, database_url, **extra)
     for spec in SERVICES:
         command = _installed(spec.command)
         if command is None:
@@ -100,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if mailbox:
+            mailbox.stop()
         if broker:
             broker.stop()
         database.stop()
