@@ -7,14 +7,12 @@ import asyncio
 import gc
 import sys
 
-from socialops_common.observability import configure_logging
+from socialops_common.observability import configure_logging, serve_http
 
 from .settings import IngestSettings
 
 
 def _serve(args: argparse.Namespace, settings: IngestSettings) -> int:
-    import uvicorn
-
     from .service import create_app
 
     configure_logging("ingest", settings.log_level, settings.log_format)
@@ -22,9 +20,8 @@ def _serve(args: argparse.Namespace, settings: IngestSettings) -> int:
     # what was loaded at start-up out of every collection.
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    uvicorn.run(create_app(settings), host=args.host or settings.http_host, port=args.port or settings.http_port,
-                log_config=None, access_log=False)
-    return 0
+    return serve_http(create_app(settings), host=args.host or settings.http_host,
+                      port=args.port or settings.http_port, log_config=None, access_log=False)
 
 
 def _accounts_publish(args: argparse.Namespace, settings: IngestSettings) -> int:

@@ -23,6 +23,8 @@ from socialops_common.events import (
     utc_now,
 )
 from socialops_common.kafka import dead_letter, publish_dead_letter, to_bytes
+from socialops_common.observability import database_reachable, kafka_reachable
+from socialops_common.resilience import BatchGuard, all_answer
 from socialops_common.topics import ACTIONS, EVENTS, MODERATION
 
 from .accounts import AccountPolicies
@@ -78,6 +80,19 @@ class DecisionConsumer:
         self.store = store
         self.moderator = moderator
         self.clock = clock
+        # Retries with backoff; a circuit while the database or broker is away; a message that
+        # fails alone while both answer is dead-lettered with the reason (socialops_common.resilience).
+        self.guard: BatchGuard[ConsumerRecord] = BatchGuard(
+            "moderation-decisions", self.handle, self._dead_letter_poison,
+            all_answer(database_reachable(store.pool), kafka_reachable(bootstrap)),
+        )
+
+    async def _dead_letter_poison(self, record: ConsumerRecord, reason: str) -> None:
+        await publish_dead_letter(self.producer, dead_letter(
+            source="moderation.consumer", reason=reason, payload=record.value or b"", topic=record.topic,
+            partition=record.partition, offset=record.offset, key=record.key,
+        ))
+        DEAD_LETTERS.labels("moderation.consumer").inc()
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
@@ -95,7 +110,7 @@ class DecisionConsumer:
                 records = [r for rs in batches.values() for r in rs]
                 if not records:
                     continue
-                await self.handle(records)
+                await self.guard.handle(records)  # handled or dead-lettered, each one
                 await consumer.commit()  # only after every decision in the batch was acknowledged
         finally:
             await consumer.stop()

@@ -24,17 +24,20 @@ from datetime import timedelta
 
 import asyncpg
 import structlog
-import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from socialops_common.kafka import ensure_topics, make_producer
+from socialops_common.lag import LagMonitor
 from socialops_common.observability import (
     Health,
     configure_logging,
     database_reachable,
     kafka_reachable,
     metrics_route,
+    serve_http,
 )
+from socialops_common.resilience import Backoff
+from socialops_common.topics import ACTIONS, EVENTS
 
 from .accounts import AccountPolicies
 from .actions.executor import ActionExecutor
@@ -78,6 +81,7 @@ class ModerationService:
     moderator: Moderator | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task] = field(default_factory=list)
+    _lag: list[LagMonitor] = field(default_factory=list)
 
     async def start(self) -> None:
         settings = self.settings
@@ -106,6 +110,11 @@ class ModerationService:
             asyncio.create_task(self._supervise("decisions", lambda: decisions.run(self._stop))),
             asyncio.create_task(self._supervise("executor", lambda: executor.run(self._stop))),
         ]
+        # consumer lag per group and partition: socialops_consumer_lag_messages (alert ConsumerLagHigh)
+        self._lag = [LagMonitor(settings.kafka_bootstrap, settings.moderation_consumer_group, [EVENTS]),
+                     LagMonitor(settings.kafka_bootstrap, settings.moderation_executor_group, [ACTIONS])]
+        for monitor in self._lag:
+            monitor.start()
         self.health.add("kafka", kafka_reachable(settings.kafka_bootstrap))
         self.health.add("database", database_reachable(self.pool))
         self.health.started = True
@@ -115,15 +124,20 @@ class ModerationService:
         )
 
     async def _supervise(self, name: str, run) -> None:  # noqa: ANN001 - a coroutine factory
-        """Keep a consumer running: on an error, log it and start again (offsets were not committed)."""
+        """Keep a consumer running: on an error, log it and start again with backoff (offsets were not
+        committed, so the batch comes again)."""
+        backoff = Backoff(1.0, 30.0)
         while not self._stop.is_set():
             try:
                 await run()
+                backoff.reset()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("consumer failed; restarting", consumer=name)
-                await asyncio.sleep(1.0)
+                delay = backoff.next()
+                log.exception("consumer failed; restarting", consumer=name, retry_in_s=delay)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -132,6 +146,8 @@ class ModerationService:
             await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), 10)
         for task in self._tasks:
             task.cancel()
+        for monitor in self._lag:
+            await monitor.stop()
         if self.graph:
             await self.graph.close()
         if self.producer:
@@ -170,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = ModerationSettings()
     configure_logging(SERVICE, settings.log_level, settings.log_format)
     if args.command == "serve":
-        uvicorn.run(create_app(settings), host=args.host, port=args.port or settings.http_port, log_config=None)
+        return serve_http(create_app(settings), host=args.host, port=args.port or settings.http_port, log_config=None)
     return 0
 
 

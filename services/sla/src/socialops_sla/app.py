@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import uvicorn
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY, CollectorRegistry
 from socialops_common.kafka import ensure_topics, make_producer
@@ -33,6 +32,7 @@ from socialops_common.observability import (
     database_reachable,
     kafka_reachable,
     metrics_route,
+    serve_http,
 )
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -180,8 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = SlaSettings()
     configure_logging("sla", settings.log_level, settings.log_format)
     app = create_app(SlaRuntime(settings))
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
-    return 0
+    return serve_http(app, host=args.host, port=args.port, log_config=None, access_log=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,6 +39,8 @@ from socialops_common.events import (
     SocialEvent,
 )
 from socialops_common.kafka import dead_letter, publish_dead_letter
+from socialops_common.observability import database_reachable, kafka_reachable
+from socialops_common.resilience import Backoff, BatchGuard, all_answer
 from socialops_common.topics import ACCOUNTS, EVENTS, MODERATION, SLA
 
 from .calendar import ResponsePromise
@@ -82,6 +84,13 @@ class SlaService:
         # then the scheduler holds back, so that a restart does not breach items whose answer is
         # still waiting in the backlog (it fires anyway after `sla_catch_up_timeout_seconds`).
         self.caught_up = asyncio.Event()
+        # Retries with backoff; a circuit while the database or broker is away; a message that
+        # fails alone while both answer is dead-lettered with the reason (socialops_common.resilience).
+        self.guard: BatchGuard[ConsumerRecord] = BatchGuard(
+            "sla-consumer", self.handle_records, self._dead_letter_poison,
+            all_answer(database_reachable(pool), kafka_reachable(settings.kafka_bootstrap)),
+            backoff=Backoff(0.5, 10.0),
+        )
 
     # --- start-up ---------------------------------------------------------------------------------
 
@@ -238,18 +247,19 @@ class SlaService:
                 if consumer.assignment():
                     self.caught_up.set()
                 continue
-            delay = 0.5
-            while True:
-                try:
-                    await self.handle_records(records)
-                    await consumer.commit()
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # database or broker away: keep the batch, try again
-                    log.exception("batch failed; retrying", records=len(records))
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 10.0)
+            await self.guard.handle(records)  # handled or dead-lettered, each one
+            try:
+                await consumer.commit()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # e.g. a rebalance: the batch comes again, which changes nothing
+                log.warning("offset commit failed; the batch will be redelivered", error=repr(error))
+
+    async def _dead_letter_poison(self, record: ConsumerRecord, reason: str) -> None:
+        await publish_dead_letter(self.producer, dead_letter(
+            source="sla.consumer", reason=reason, payload=record.value or b"", topic=record.topic,
+            partition=record.partition, offset=record.offset, key=record.key))
+        self.metrics.messages.labels(record.topic, "dead_letter").inc()
 
     # --- scheduler --------------------------------------------------------------------------------
 
