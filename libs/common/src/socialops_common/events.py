@@ -243,9 +243,10 @@ class ActionOperation(StrEnum):
     BLOCK_AUTHOR = "block_author"
 
 
-class PlatformActionCommand(_Model):
+class _PlatformAction(_Model):
+    """What a command and its outcome share: which action, on which item, of which thread."""
+
     schema_version: Literal[1] = SCHEMA_VERSION
-    type: Literal["command"] = "command"
     action_id: str
     decision_id: str
     event_id: str
@@ -253,8 +254,16 @@ class PlatformActionCommand(_Model):
     account_id: str
     item_id: str
     thread_id: str
-    author_id: str | None = None
     operation: ActionOperation
+
+    @property
+    def partition_key(self) -> bytes:
+        return thread_key(self.platform, self.account_id, self.thread_id)
+
+
+class PlatformActionCommand(_PlatformAction):
+    type: Literal["command"] = "command"
+    author_id: str | None = None
     notification_text: str | None = None
     requested_at: UtcDatetime
 
@@ -265,17 +274,8 @@ class ActionStatus(StrEnum):
     FAILED = "failed"
 
 
-class PlatformActionOutcome(_Model):
-    schema_version: Literal[1] = SCHEMA_VERSION
+class PlatformActionOutcome(_PlatformAction):
     type: Literal["outcome"] = "outcome"
-    action_id: str
-    decision_id: str
-    event_id: str
-    platform: Platform
-    account_id: str
-    item_id: str
-    thread_id: str
-    operation: ActionOperation
     status: ActionStatus
     attempts: int = 1
     http_status: int | None = None

@@ -97,23 +97,18 @@ async def read_topic(
         consumer.assign(assignment)
         await consumer.seek_to_beginning(*assignment)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline and len(found) < expected:
-            batches = await consumer.getmany(timeout_ms=200)
-            for records in batches.values():
-                for record in records:
-                    value = json.loads(record.value) if record.value else {}
-                    if where is None or where(value):
-                        found.append((record.key, value))
+
+        async def collect(until: float, poll_ms: int, enough: int | None) -> None:
+            while loop.time() < until and (enough is None or len(found) < enough):
+                for records in (await consumer.getmany(timeout_ms=poll_ms)).values():
+                    for record in records:
+                        value = json.loads(record.value) if record.value else {}
+                        if where is None or where(value):
+                            found.append((record.key, value))
+
+        await collect(loop.time() + timeout, 200, expected)
         # a little longer, so that "exactly N" assertions see extra records too
-        end = loop.time() + 0.5
-        while loop.time() < end:
-            batches = await consumer.getmany(timeout_ms=100)
-            for records in batches.values():
-                for record in records:
-                    value = json.loads(record.value) if record.value else {}
-                    if where is None or where(value):
-                        found.append((record.key, value))
+        await collect(loop.time() + 0.5, 100, None)
     finally:
         await consumer.stop()
     return found
