@@ -12,6 +12,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 from socialops_common.lag import CONSUMER_LAG
+from socialops_common.resilience import CIRCUIT_OPEN, POISONED, RETRIES
 from socialops_sla.metrics import SlaMetrics
 
 OPS = Path(__file__).resolve().parents[4] / "ops"
@@ -39,10 +40,12 @@ def metric_names(expr: str) -> set[str]:
 
 
 def exported_names() -> set[str]:
-    """Every sample name the SLA service's registry (and the shared lag gauge) can expose."""
+    """Every sample name the SLA service's registry (and the shared lag and resilience metrics) can expose."""
     registry = CollectorRegistry()
     SlaMetrics(registry)
     registry.register(CONSUMER_LAG)
+    for shared in (CIRCUIT_OPEN, RETRIES, POISONED):  # the consumer's BatchGuard (socialops_common.resilience)
+        registry.register(shared)
     suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
                 "gauge": ("",), "summary": ("_sum", "_count", "_created")}
     names = set()
