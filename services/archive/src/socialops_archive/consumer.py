@@ -45,7 +45,7 @@ def add_to_batch(batch: ArchiveBatch, topic: str, value: bytes | None) -> None:
         raise UnreadableMessage("empty message")
     try:
         if topic == topics.EVENTS:
-            batch.events.append(SocialEvent.model_validate_json(value))
+            batch.add_event(SocialEvent.model_validate_json(value))
         elif topic == topics.MODERATION:
             batch.decisions.append(ModerationDecision.model_validate_json(value))
         elif topic == topics.SLA:
@@ -73,6 +73,40 @@ def parse_records(records: list[ConsumerRecord]) -> tuple[ArchiveBatch, list[tup
         except UnreadableMessage as error:
             letters.append((record, str(error)))
     return batch, letters
+
+
+# How long a poll waits for more messages while the previous batch is still being written.
+_TOP_UP_POLL_MS = 5
+# Messages parsed between two chances for the write in flight to continue (a few milliseconds).
+_PARSE_CHUNK = 100
+
+
+class PendingBatch:
+    """Messages polled but not yet written: per partition in offset order, parsed as they arrive."""
+
+    def __init__(self) -> None:
+        self.polled: dict[TopicPartition, list[ConsumerRecord]] = {}
+        self.batch = ArchiveBatch()
+        self.letters: list[tuple[ConsumerRecord, str]] = []
+        self.count = 0
+
+    async def add(self, polled: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Parse and hash the polled messages, a few at a time: between chunks the event loop lets
+        the batch being written send its next statement, so the database never waits for us."""
+        parsed = 0
+        for partition, records in polled.items():
+            if not records:
+                continue
+            self.polled.setdefault(partition, []).extend(records)
+            self.count += len(records)
+            for record in records:
+                try:
+                    add_to_batch(self.batch, record.topic, record.value)
+                except UnreadableMessage as error:
+                    self.letters.append((record, str(error)))
+                parsed += 1
+                if parsed % _PARSE_CHUNK == 0:
+                    await asyncio.sleep(0)
 
 
 class ArchiveConsumer:
@@ -112,26 +146,37 @@ class ArchiveConsumer:
         await self.consumer.stop()
 
     async def run(self) -> None:
-        """Poll and parse the next batch while the previous one is being written (one write at a
-        time, offsets committed in order), so Python parsing overlaps the database's work."""
+        """Keep polling and parsing while the previous batch is being written, then write what has
+        accumulated as the next batch (one write at a time, offsets committed in order).
+
+        The batch grows with the write's latency (up to `batch_size`): under load the per-batch
+        round trips and commit are shared by many messages, when idle a message waits no longer
+        than one poll. Parsing happens per poll, between the write's round trips, so the Python
+        work overlaps the database's."""
         in_flight: asyncio.Task | None = None
+        pending = PendingBatch()
         try:
             while not self._stopping.is_set():
+                writing = in_flight is not None and not in_flight.done()
+                if pending.count and (not writing or pending.count >= self.batch_size):
+                    if in_flight is not None:
+                        await in_flight
+                    in_flight = asyncio.create_task(self.handle(pending.polled, (pending.batch, pending.letters)))
+                    pending = PendingBatch()
+                    await asyncio.sleep(0)  # let the write send its first statement before we parse on
+                    continue
+                # Something to write already: look briefly for more while the write is under way.
+                timeout_ms = _TOP_UP_POLL_MS if pending.count else self.batch_timeout_ms
                 try:
-                    polled = await self.consumer.getmany(timeout_ms=self.batch_timeout_ms,
-                                                         max_records=self.batch_size)
+                    polled = await self.consumer.getmany(timeout_ms=timeout_ms,
+                                                         max_records=self.batch_size - pending.count)
                 except Exception as error:  # the consumer was stopped, or the broker went away: retry
                     if self._stopping.is_set():
                         return
                     log.warning("poll failed", error=repr(error))
                     await asyncio.sleep(1)
                     continue
-                if not polled:
-                    continue
-                parsed = parse_records([r for rs in polled.values() for r in rs])
-                if in_flight is not None:
-                    await in_flight
-                in_flight = asyncio.create_task(self.handle(polled, parsed))
+                await pending.add(polled)
         finally:
             if in_flight is not None:
                 await asyncio.gather(in_flight, return_exceptions=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,9 +56,13 @@ def item_type_of(kind: EventKind) -> str:
     return "comment"
 
 
+# One encoder for every record: `json.dumps` with options builds a new encoder per call.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_record(model: BaseModel) -> str:
     """The exact text that is hashed and stored: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL_JSON.encode(model.model_dump(mode="json"))
 
 
 def sha256_hex(text: str) -> str:
@@ -131,6 +136,14 @@ class ArchiveBatch:
     sla_changes: list[SlaStateChange] = field(default_factory=list)
     actions: list[PlatformActionCommand | PlatformActionOutcome] = field(default_factory=list)
     accounts: list[AccountRecord] = field(default_factory=list)
+    # Canonical record and SHA-256 per event id, computed as each event is read (`hashed_record`).
+    hashed: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def add_event(self, event: SocialEvent) -> None:
+        self.events.append(event)
+        # The first copy of an event id is the one archived (later copies count as duplicates).
+        if event.event_id not in self.hashed:
+            self.hashed[event.event_id] = hashed_record(event)
 
     def __len__(self) -> int:
         return (
@@ -168,10 +181,23 @@ class ChainedEvent:
     chain_hash: str
 
 
+def hashed_record(model: BaseModel) -> tuple[str, str]:
+    """The canonical record and its SHA-256: all of an event's hashing that does not depend on the
+    item's chain, so it can be done as the message is read, before the write's transaction."""
+    record = canonical_record(model)
+    return record, sha256_hex(record)
+
+
 def chain_events(
-    events: list[SocialEvent], head_seq: int, head_version: int, head_hash: str
+    events: list[SocialEvent],
+    head_seq: int,
+    head_version: int,
+    head_hash: str,
+    hashed: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[ChainedEvent]:
-    """Append events (already de-duplicated, in arrival order) to an item's chain."""
+    """Append events (already de-duplicated, in arrival order) to an item's chain.
+
+    `hashed` holds records already hashed by event id (`hashed_record`); others are hashed here."""
     out: list[ChainedEvent] = []
     seq, version, prev = head_seq, head_version, head_hash
     for event in events:
@@ -180,8 +206,8 @@ def chain_events(
         if event.kind in CONTENT_KINDS:
             version += 1
             version_no = version
-        record = canonical_record(event)
-        digest = sha256_hex(record)
+        known = hashed.get(event.event_id) if hashed is not None else None
+        record, digest = known if known is not None else hashed_record(event)
         link = chain_hash(prev, digest)
         out.append(ChainedEvent(event, seq, version_no, record, digest, prev, link))
         prev = link

@@ -18,6 +18,7 @@ from .records import (
     action_message_key,
     canonical_record,
     chain_events,
+    hashed_record,
     item_type_of,
     sha256_hex,
 )
@@ -58,7 +59,7 @@ class ArchiveStore:
     async def write(self, batch: ArchiveBatch) -> WriteResult:
         result = WriteResult(registrations=[])
         async with self.pool.acquire() as connection, connection.transaction():
-            await self._write_events(connection, batch.events, result)
+            await self._write_events(connection, batch.events, result, batch.hashed)
             await self._write_decisions(connection, batch, result)
             await self._write_sla(connection, batch, result)
             await self._write_actions(connection, batch, result)
@@ -72,7 +73,11 @@ class ArchiveStore:
     # --- items and their events -------------------------------------------------------------
 
     async def _write_events(
-        self, connection: asyncpg.Connection, events: list[SocialEvent], result: WriteResult
+        self,
+        connection: asyncpg.Connection,
+        events: list[SocialEvent],
+        result: WriteResult,
+        hashed: dict[str, tuple[str, str]],
     ) -> None:
         metrics = [e for e in events if e.kind is EventKind.METRICS_SNAPSHOT]
         if metrics:
@@ -80,9 +85,8 @@ class ArchiveStore:
                 "INSERT INTO metric_snapshot (event_id, platform, account_id, occurred_at, record, sha256)"
                 " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
                 [
-                    (e.event_id, e.platform.value, e.account_id, e.occurred_at, r, sha256_hex(r))
+                    (e.event_id, e.platform.value, e.account_id, e.occurred_at, *_hashed(e, hashed))
                     for e in metrics
-                    for r in [canonical_record(e)]
                 ],
             )
         seen: set[str] = set()
@@ -132,7 +136,7 @@ class ArchiveStore:
         states: list[tuple[Any, ...]] = []
         for item_ref, item_events_ in by_item.items():
             seq, versions, head = heads.get(item_ref, (0, 0, GENESIS_HASH))
-            chained = chain_events(item_events_, seq, versions, head)
+            chained = chain_events(item_events_, seq, versions, head, hashed)
             for c in chained:
                 e = c.event
                 rows.append(
@@ -141,30 +145,35 @@ class ArchiveStore:
                 )
             states.append(_state_delta(item_ref, item_events_))
         await connection.copy_records_to_table("item_event", records=rows, columns=_ITEM_EVENT_COLUMNS)
-        # Existing items are updated, new ones inserted: two set-based statements per batch.
-        columns = [list(c) for c in zip(*states, strict=True)]
-        await connection.execute(
-            "UPDATE item_state AS s SET"
-            " latest_text = coalesce(u.t, s.latest_text),"
-            " version_count = s.version_count + u.n,"
-            " hidden = coalesce(u.h, s.hidden),"
-            " deleted_by_city = s.deleted_by_city OR u.dc,"
-            " deleted_by_author = s.deleted_by_author OR u.da,"
-            " removed_at = coalesce(s.removed_at, u.ra),"
-            " search = CASE WHEN u.st IS NULL THEN s.search ELSE s.search || to_tsvector('swedish', u.st) END"
-            " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bool[], $5::bool[], $6::bool[],"
-            " $7::timestamptz[], $8::text[]) AS u(r, t, n, h, dc, da, ra, st) WHERE s.item_ref = u.r",
-            *columns,
-        )
-        await connection.execute(
-            "INSERT INTO item_state (item_ref, latest_text, version_count, hidden, deleted_by_city,"
-            " deleted_by_author, removed_at, search)"
-            " SELECT r, t, n, coalesce(h, false), dc, da, ra, to_tsvector('swedish', coalesce(st, ''))"
-            " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bool[], $5::bool[], $6::bool[],"
-            " $7::timestamptz[], $8::text[]) AS u(r, t, n, h, dc, da, ra, st)"
-            " ON CONFLICT (item_ref) DO NOTHING",
-            *columns,
-        )
+        # An item has a state row exactly when it has events (both are written, and disposed of,
+        # together), so the chain heads say which items are updated and which are new: each
+        # statement touches only its own rows. A state row that should not exist fails the insert
+        # loudly (the batch is retried, then dead-lettered) instead of being skipped.
+        existing = [s for s in states if s[0] in heads]
+        new = [s for s in states if s[0] not in heads]
+        if existing:
+            await connection.execute(
+                "UPDATE item_state AS s SET"
+                " latest_text = coalesce(u.t, s.latest_text),"
+                " version_count = s.version_count + u.n,"
+                " hidden = coalesce(u.h, s.hidden),"
+                " deleted_by_city = s.deleted_by_city OR u.dc,"
+                " deleted_by_author = s.deleted_by_author OR u.da,"
+                " removed_at = coalesce(s.removed_at, u.ra),"
+                " search = CASE WHEN u.st IS NULL THEN s.search ELSE s.search || to_tsvector('swedish', u.st) END"
+                " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bool[], $5::bool[], $6::bool[],"
+                " $7::timestamptz[], $8::text[]) AS u(r, t, n, h, dc, da, ra, st) WHERE s.item_ref = u.r",
+                *_columns(existing, 8),
+            )
+        if new:
+            await connection.execute(
+                "INSERT INTO item_state (item_ref, latest_text, version_count, hidden, deleted_by_city,"
+                " deleted_by_author, removed_at, search)"
+                " SELECT r, t, n, coalesce(h, false), dc, da, ra, to_tsvector('swedish', coalesce(st, ''))"
+                " FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bool[], $5::bool[], $6::bool[],"
+                " $7::timestamptz[], $8::text[]) AS u(r, t, n, h, dc, da, ra, st)",
+                *_columns(new, 8),
+            )
         result.events_archived += len(rows)
 
     async def _ensure_items(
@@ -327,8 +336,16 @@ def _item_key(event: SocialEvent) -> tuple[str, str, str]:
     return (event.platform.value, event.account_id, event.item_id)
 
 
+def _hashed(event: SocialEvent, hashed: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    known = hashed.get(event.event_id)
+    return known if known is not None else hashed_record(event)
+
+
+_RAW_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per call (json.dumps)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _RAW_JSON.encode(value)
 
 
 def _columns(rows: list[tuple[Any, ...]], width: int, array_column: int | None = None) -> list[list[Any]]:
