@@ -44,10 +44,22 @@ def _lexicon_regex(entry: dict) -> re.Pattern[str] | None:
 
 
 @dataclass(frozen=True)
+class ThreatPattern:
+    """One wording family of threats; `unless` (anywhere in the comment) makes a match something else."""
+
+    pattern: re.Pattern[str]
+    confidence: float
+    unless: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
 class AbuseLexicon:
     hate: re.Pattern[str]
-    hate_patterns: tuple[re.Pattern[str], ...]
-    threats: tuple[tuple[re.Pattern[str], float], ...]
+    hate_patterns: tuple[re.Pattern[str], ...]  # need no group mention ("åk hem till ditt eget land")
+    group_patterns: tuple[re.Pattern[str], ...]  # about a protected group: tried only when one is named
+    group_mention: re.Pattern[str]
+    threats: tuple[ThreatPattern, ...]
+    quote_report_cues: re.Pattern[str]
     insult: re.Pattern[str]
     insult_exceptions: re.Pattern[str]
     insult_mild: re.Pattern[str]
@@ -57,17 +69,40 @@ class AbuseLexicon:
     group_address: re.Pattern[str]
 
 
+_PART = re.compile(r"\{(\w+)\}")
+
+
+def _with_parts(pattern: str, parts: dict[str, str]) -> str:
+    """Put the named parts ("{harm}", "{target}") into a pattern, before it is folded."""
+    return _PART.sub(lambda m: parts[m.group(1)] if m.group(1) in parts else m.group(), pattern)
+
+
+def _threat(entry: dict, parts: dict[str, str]) -> ThreatPattern:
+    unless = entry.get("unless")
+    return ThreatPattern(
+        re.compile(fold_pattern(_with_parts(entry["pattern"], parts))),
+        float(entry["confidence"]),
+        re.compile(fold_pattern(_with_parts(unless, parts))) if unless else None,
+    )
+
+
+def _hate_pattern(pattern: str, groups: str, dehumanising: str) -> re.Pattern[str]:
+    folded = fold_pattern(_with_parts(pattern, {"dehumanising": dehumanising}))
+    return re.compile(folded.replace("{groups}", groups).replace(fold_term("{groups}"), groups))
+
+
 @cache
 def lexicon() -> AbuseLexicon:
     data = load_data("abuse.yaml")
     groups = "(?:(?:" + _alternation(data["hate_groups"]) + ")(?:na|ne)?)"  # definite forms too
+    dehumanising = "(?:" + "|".join(data["hate_predicates"]) + ")"
     return AbuseLexicon(
         hate=_lexicon_regex(data["hate"]),  # type: ignore[arg-type]
-        hate_patterns=tuple(
-            re.compile(fold_pattern(p).replace("{groups}", groups).replace(fold_term("{groups}"), groups))
-            for p in data["hate_patterns"]
-        ),
-        threats=tuple((re.compile(fold_pattern(t["pattern"])), float(t["confidence"])) for t in data["threat_patterns"]),
+        hate_patterns=tuple(_hate_pattern(p, groups, dehumanising) for p in data["hate_patterns"] if "{groups}" not in p),
+        group_patterns=tuple(_hate_pattern(p, groups, dehumanising) for p in data["hate_patterns"] if "{groups}" in p),
+        group_mention=re.compile(rf"\b{groups}\b"),
+        threats=tuple(_threat(t, data["threat_parts"]) for t in data["threat_patterns"]),
+        quote_report_cues=re.compile(fold_pattern(data["quote_report_cues"])),
         insult=_lexicon_regex(data["insult"]),  # type: ignore[arg-type]
         insult_exceptions=re.compile(f"{_EDGE_L}(?:{_alternation(data['insult']['except'])})\\w*"),
         insult_mild=_lexicon_regex(data["insult_mild"]),  # type: ignore[arg-type]
@@ -90,12 +125,20 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     def free(start: int, end: int) -> bool:
         return not any(start < e and s < end for s, e in taken)
 
+    # A threat quoted in a comment that reports it ("han skrev 'jag ska döda dig'") is not a threat
+    # by the commenter; quoted words without such a cue still count (quotes are also used for emphasis).
+    reported = _quotations(folded) if lex.quote_report_cues.search(folded) else []
     threat_spans, threat_conf = [], 0.0
-    for pattern, confidence in lex.threats:
-        for m in pattern.finditer(folded):
+    for threat in lex.threats:
+        if threat.unless is not None and threat.unless.search(folded):
+            continue
+        for m in threat.pattern.finditer(folded):
+            if any(s <= m.start() and m.end() <= e for s, e in reported):
+                taken.append((m.start(), m.end()))
+                continue
             threat_spans.append((*n.span(m.start(), m.end()), "threat"))
             taken.append((m.start(), m.end()))
-            threat_conf = max(threat_conf, confidence)
+            threat_conf = max(threat_conf, threat.confidence)
     if threat_spans:
         hits.append(hit("abuse.threat", CLAUSE_ABUSE, threat_conf, threat_spans))
 
@@ -104,7 +147,8 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
         hate_spans.append((*n.span(m.start(), m.end()), "slur"))
         taken.append((m.start(), m.end()))
         hate_conf = max(hate_conf, 0.9)
-    for pattern in lex.hate_patterns:
+    hate_patterns = lex.hate_patterns + (lex.group_patterns if lex.group_mention.search(folded) else ())
+    for pattern in hate_patterns:
         for m in pattern.finditer(folded):
             hate_spans.append((*n.span(m.start(), m.end()), "hate"))
             taken.append((m.start(), m.end()))
@@ -143,6 +187,18 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     if profanity_spans:
         hits.append(hit("abuse.profanity", CLAUSE_TONE, 0.9, profanity_spans))
     return hits
+
+
+_QUOTATION = re.compile(
+    r"[\"“”„«»]([^\"“”„«»]{3,200})[\"“”„«»]"  # double quotes and guillemets
+    r"|(?<![^\s(:])['‘’]([^'‘’]{3,200})['‘’](?![^\W_])"  # single quotes, not apostrophes ("I'm")
+)
+
+
+def _quotations(folded: str) -> list[tuple[int, int]]:
+    """(start, end) of the text inside each quotation in the folded comment."""
+    return [(m.start(1) if m.group(1) is not None else m.start(2), m.end(1) if m.group(1) is not None else m.end(2))
+            for m in _QUOTATION.finditer(folded)]
 
 
 def _aimed_at_person(folded: str, start: int, end: int, lex: AbuseLexicon) -> bool:

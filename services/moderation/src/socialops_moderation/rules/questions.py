@@ -173,6 +173,10 @@ def find_questions(text: str, normalised: Normalised | None = None) -> QuestionF
             rhetorical_seen = True
             continue
         is_question = bool(starts.search(stripped) or indirect.search(sentence))
+        if not is_question and sentence.rstrip().endswith("?") and "," in stripped:
+            # the question in the last clause: "Han skrev …, har polisen fått anmälan?"
+            last_clause = stripped.rsplit(",", 1)[1].strip()
+            is_question = len(re.findall(r"\w+", last_clause)) >= 3 and bool(starts.search(last_clause))
         if not is_question and sentence.rstrip().endswith("?"):
             # a question mark on a clause of at least three words that is not a bare statement
             # ending in "?": keep clauses that have an interrogative somewhere in them
