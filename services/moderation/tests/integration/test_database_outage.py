@@ -82,3 +82,38 @@ async def test_a_message_the_database_refuses_is_dead_lettered_and_the_partition
         assert len(decisions) == 1, "the message after the poison one is decided"
     finally:
         await service.stop()
+
+
+async def test_a_command_the_database_refuses_is_dead_lettered_and_the_executor_moves_on(kafka_bootstrap, database_url):
+    from aiokafka import AIOKafkaProducer
+    from socialops_common.events import ActionOperation, Platform, PlatformActionCommand, utc_now
+    from socialops_common.kafka import to_bytes
+    from socialops_common.topics import ACTIONS
+
+    account, run = f"page-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex[:8]
+
+    def command(item: str) -> PlatformActionCommand:
+        return PlatformActionCommand(
+            action_id=f"action-{run}-{len(item)}", decision_id=f"decision-{run}", event_id=f"event-{run}",
+            platform=Platform.FACEBOOK, account_id=account, item_id=item, thread_id=f"{account}_post",
+            operation=ActionOperation.HIDE, requested_at=utc_now())
+
+    poison, after = command(f"{account}_\x00{run}"), command(f"{account}_{run}")
+    service = ModerationService(settings_for(kafka_bootstrap, database_url, None, account))
+    await service.start()
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for message in (poison, after):
+            await producer.send_and_wait(ACTIONS, to_bytes(message), key=message.partition_key)
+        letters = await read_topic(kafka_bootstrap, DEADLETTER, expected=1, timeout=60,
+                                   where=lambda v: v.get("source") == "moderation.executor"
+                                   and poison.action_id in v.get("payload", ""))
+        assert len(letters) == 1
+        assert letters[0][1]["reason"].startswith("failed 3 times while moderation-executor answered")
+        outcomes = await read_topic(kafka_bootstrap, ACTIONS, expected=1, timeout=30,
+                                    where=lambda v: v.get("type") == "outcome" and v.get("action_id") == after.action_id)
+        assert [o["status"] for _, o in outcomes] == ["dry_run"], "the command after the poison one is carried out"
+    finally:
+        await producer.stop()
+        await service.stop()

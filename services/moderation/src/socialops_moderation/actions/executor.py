@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
@@ -26,6 +27,8 @@ from socialops_common.events import (
     utc_now,
 )
 from socialops_common.kafka import dead_letter, publish_dead_letter, to_bytes
+from socialops_common.observability import database_reachable, kafka_reachable
+from socialops_common.resilience import BatchGuard, all_answer
 from socialops_common.topics import ACTIONS
 
 from ..metrics import ACTIONS as ACTIONS_METRIC
@@ -45,6 +48,26 @@ class ActionExecutor:
         self.store = store
         self.graph = graph
         self._pending: list[asyncio.Future] = []
+        # Retries with backoff; a circuit while the database or broker is away; a command that
+        # fails alone while both answer is dead-lettered with the reason (socialops_common.resilience).
+        self.guard: BatchGuard[ConsumerRecord] = BatchGuard(
+            "moderation-executor", self._handle_each, self._dead_letter_poison,
+            all_answer(database_reachable(store.pool), kafka_reachable(bootstrap)),
+        )
+
+    async def _handle_each(self, records: Sequence[ConsumerRecord]) -> None:
+        """One attempt: the commands carried out and their outcomes acknowledged, or an error."""
+        self._pending = []
+        for record in records:
+            await self.handle(record)
+        await asyncio.gather(*self._pending)
+
+    async def _dead_letter_poison(self, record: ConsumerRecord, reason: str) -> None:
+        await publish_dead_letter(self.producer, dead_letter(
+            source="moderation.executor", reason=reason, payload=record.value or b"", topic=record.topic,
+            partition=record.partition, offset=record.offset, key=record.key,
+        ))
+        DEAD_LETTERS.labels("moderation.executor").inc()
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
@@ -56,9 +79,7 @@ class ActionExecutor:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=100)
                 self._pending = []
-                for records in batches.values():
-                    for record in records:
-                        await self.handle(record)
+                await self.guard.handle([r for records in batches.values() for r in records])
                 if batches:
                     await asyncio.gather(*self._pending)  # outcomes acknowledged before the commit
                     await consumer.commit()
