@@ -1,8 +1,10 @@
 """Moderation rules against the labelled evaluation set: per-rule precision/recall, confusion table.
 
-    .venv/bin/python bench/moderation_eval.py [--mistakes] [--split dev|holdout|blind] [--check] [files…]
+    .venv/bin/python bench/moderation_eval.py [--mistakes] [--split dev|holdout|blind|dev2|blind2] [--check] [files…]
 
-Default files: services/moderation/tests/data/eval_*.jsonl. Targets (issue 5): precision ≥ 0.95 for
+Default files: services/moderation/tests/data/eval_*.jsonl (dev 412, holdout 150, blind 54) plus
+dev2.jsonl (100, written for tuning the threat/hate families) and blind2.jsonl (135, written before
+those rule changes and never tuned on). Each split is also scored on its own. Targets (issue 5): precision ≥ 0.95 for
 delete and hide, recall ≥ 0.90 for personal data and threats, question (needs_answer) F1 ≥ 0.85.
 """
 
@@ -15,12 +17,14 @@ from pathlib import Path
 from socialops_moderation.evaluation import load_items, run
 
 DATA = Path(__file__).resolve().parent.parent / "services" / "moderation" / "tests" / "data"
+SPLITS = ("dev", "holdout", "blind", "dev2", "blind2")
+DEFAULT_FILES = [*sorted(DATA.glob("eval_*.jsonl")), DATA / "dev2.jsonl", DATA / "blind2.jsonl"]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="*", default=sorted(str(p) for p in DATA.glob("eval_*.jsonl")))
-    parser.add_argument("--split", choices=["dev", "holdout", "blind"], help="only items of this split")
+    parser.add_argument("files", nargs="*", default=[str(p) for p in DEFAULT_FILES])
+    parser.add_argument("--split", choices=SPLITS, help="only items of this split")
     parser.add_argument("--mistakes", action="store_true", help="list every item the rules got wrong")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
@@ -35,7 +39,7 @@ def main() -> int:
         for m in report.mistakes:
             print(f"  {m['id']}: {m['text'][:90]!r}\n      {m['expected']} → {m['predicted']}")
     if len(args.files) > 1 and not args.split:
-        for split in ("dev", "holdout", "blind"):
+        for split in SPLITS:
             part = [i for i in items if i.get("split") == split]
             if part:
                 values = run(part)[0].target_values()

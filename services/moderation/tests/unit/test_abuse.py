@@ -50,3 +50,43 @@ def test_spans_point_at_the_words_in_the_original_text():
     text = "Hej. Du är en jäääävla idiot!"
     (attack,) = classify_abuse(text)
     assert [text[s.start:s.end] for s in attack.spans] == ["jäääävla idiot"]
+
+
+def test_threat_families_catch_wordings_they_were_not_written_for():
+    """One example per family (data/abuse.yaml threat_patterns); none of these sentences is in a data set."""
+    for threat in [
+        "Vi vet exakt var din fru jobbar.",  # whereabouts
+        "Vi har koll på dina barn.",  # watching
+        "Om ni river vårt koloniområde så bränner jag ner kontoret.",  # conditional, present tense
+        "Någon borde knäcka nyllet på den där handläggaren.",  # actor + modal + harm + target
+        "Vore synd om din altan råkade ut för något.",  # veiled: "synd om … din …"
+        "Handläggaren borde avrättas.",  # passive harm wished on someone
+        "Kommer du att få betala för det här? Ja.",  # inverted consequence
+        "Something nasty might happen to your dog.",  # English veiled
+    ]:
+        assert "abuse.threat" in rules(threat), threat
+
+
+def test_consequences_in_an_election_or_a_match_are_not_threats():
+    for harmless in [
+        "Ni kommer att ångra er på valdagen.",
+        "Vi ska krossa Landskrona i derbyt!",
+        "Tänk på dina barn och kör försiktigt förbi skolan.",
+        "Vi ses utanför rådhuset klockan 18 för fackeltåget.",
+        "Kommunen kommer få en smäll i budgeten nästa år.",
+    ]:
+        assert "abuse.threat" not in rules(harmless), harmless
+
+
+def test_a_threat_quoted_to_report_it_is_not_the_commenters_threat():
+    assert "abuse.threat" not in rules("Någon skrev \"jag vet var du bor\" på vår dörr, vem kan hjälpa oss?")
+    # without a reporting cue the quote marks change nothing
+    assert "abuse.threat" in rules("\"Jag vet var du bor\"")
+
+
+def test_group_with_dehumanising_predicate_is_hate_a_negated_one_is_not():
+    assert "abuse.hate" in rules("Afghanerna är bara ohyra.")
+    assert "abuse.hate" in rules("Judar borde inte få undervisa.")
+    assert "abuse.hate" in rules("Muslims are vermin.")
+    assert "abuse.hate" not in rules("Invandrare är inte kriminella.")
+    assert "abuse.hate" not in rules("Flyktingarna är en tillgång för Helsingborg.")

@@ -7,8 +7,14 @@ from socialops_moderation.evaluation import TARGETS, load_items, run
 DATA = Path(__file__).resolve().parent.parent / "data"
 # dev: written first, rules tuned on it; holdout: written after the rules, then general fixes made
 # from its mistakes (so no longer blind); blind: written last and never tuned on (README numbers).
-FILES = [DATA / "eval_dev.jsonl", DATA / "eval_holdout.jsonl"]
+# dev2: written to tune the threat/hate pattern families; blind2: written (and its baseline recorded,
+# blind2_baseline.txt) before those rule changes, scored only at the end (blind2_after.txt).
+FILES = [DATA / "eval_dev.jsonl", DATA / "eval_holdout.jsonl", DATA / "dev2.jsonl"]
 BLIND = DATA / "eval_blind.jsonl"
+BLIND2 = DATA / "blind2.jsonl"
+# What the rules honestly reached on blind2 (39 of 42 threats): a floor, so a change that loses
+# threat wordings fails here. Raise it only with a new untuned set, never by tuning on blind2.
+BLIND2_THREAT_RECALL_FLOOR = 0.92
 
 
 def test_the_set_is_big_and_covers_every_rule():
@@ -34,4 +40,15 @@ def test_on_the_blind_set_nothing_is_removed_wrongly():
     """Recall on the untuned set is lower (README); removing the wrong comments must not happen."""
     report, _ = run(load_items(BLIND))
     assert report.actions["delete"].precision >= 0.95 and report.actions["hide"].precision >= 0.95, report.render()
+    assert report.families["personal_data"].recall >= 0.90, report.render()
+
+
+def test_on_blind2_removals_stay_precise_and_threat_recall_does_not_fall():
+    """blind2: veiled, conditional and English threats, identity attacks and hard negatives
+    ("vi ska krossa dem på lördag", quoted threats being reported, "ni kommer ångra er i valet")."""
+    items = load_items(BLIND2)
+    assert len(items) >= 120
+    report, _ = run(items)
+    assert report.actions["delete"].precision >= 0.95 and report.actions["hide"].precision >= 0.95, report.render()
+    assert report.rules["abuse.threat"].recall >= BLIND2_THREAT_RECALL_FLOOR, report.render()
     assert report.families["personal_data"].recall >= 0.90, report.render()
