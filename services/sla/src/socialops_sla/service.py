@@ -173,7 +173,8 @@ class SlaService:
                 else:
                     outcomes.append((p.topic, "duplicate"))
             threads = {(m.platform.value, m.account_id, m.thread_id) for m in (p.message for p in todo)}  # type: ignore[union-attr]
-            ledger = await self.store.load_ledger(conn, threads)
+            items = {(m.platform.value, m.account_id, m.item_id) for m in (p.message for p in todo)}  # type: ignore[union-attr]
+            ledger = await self.store.load_ledger(conn, threads, items)
             posts: list[tuple] = []
             snapshots: list[tuple] = []
             removal_threads: dict[tuple[str, str, str], str] = {}

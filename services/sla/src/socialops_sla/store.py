@@ -22,7 +22,7 @@ from socialops_common.events import (
     SlaStateChange,
 )
 
-from .tracker import Answer, Item, Ledger, Removal, Verdict
+from .tracker import Answer, Item, ItemKey, Ledger, Removal, Verdict
 
 ThreadKey = tuple[str, str, str]  # (platform, account_id, thread_id)
 MIGRATION_LOCK = 0x51A  # advisory lock id: one replica migrates at a time (also the thread locks' class)
@@ -86,6 +86,8 @@ def _unnest(keys: Iterable[ThreadKey]) -> tuple[list[str], list[str], list[str]]
 
 
 _BY_THREAD = "(platform, account_id, thread_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))"
+_BY_THREAD_OR_ITEM = (_BY_THREAD + " OR (platform, account_id, item_id) IN "
+                      "(SELECT * FROM unnest($4::text[], $5::text[], $6::text[]))")
 
 
 class SlaStore:
@@ -114,9 +116,15 @@ class SlaStore:
     # --- ledger ---------------------------------------------------------------------------------
 
     @staticmethod
-    async def load_ledger(conn: asyncpg.Connection, threads: Iterable[ThreadKey]) -> Ledger:
-        """Everything known about these threads, items locked against concurrent writers."""
+    async def load_ledger(conn: asyncpg.Connection, threads: Iterable[ThreadKey],
+                          items: Iterable[ItemKey] = ()) -> Ledger:
+        """Everything known about these threads, items locked against concurrent writers.
+
+        Items and removals are also found by the items' own keys: a removal does not always know
+        its comment's thread (X tells a deletion by tweet id alone), and met by thread only it
+        would never cancel the question, nor a question arriving after it see it."""
         args = _unnest(threads)
+        by_item = _unnest(items)
         ledger = Ledger()
         if not args[0]:
             return ledger
@@ -129,7 +137,8 @@ class SlaStore:
             "FROM unnest($1::text[], $2::text[], $3::text[]) AS k(p, a, t) ORDER BY b) AS buckets",
             *args, MIGRATION_LOCK, THREAD_LOCK_BUCKETS,
         )
-        for row in await conn.fetch(f"SELECT {_ITEM_COLUMNS} FROM sla_items WHERE {_BY_THREAD} FOR UPDATE", *args):
+        for row in await conn.fetch(f"SELECT {_ITEM_COLUMNS} FROM sla_items WHERE {_BY_THREAD_OR_ITEM} FOR UPDATE",
+                                    *args, *by_item):
             item = _item(row)
             ledger.items[item.key] = item
         for row in await conn.fetch(f"SELECT * FROM sla_answers WHERE {_BY_THREAD}", *args):
@@ -139,7 +148,7 @@ class SlaStore:
             verdict = Verdict(row["decision_id"], Platform(row["platform"]), row["account_id"], row["item_id"],
                               row["thread_id"], row["needs_answer"], ModerationAction(row["action"]), row["decided_at"])
             ledger.verdicts[verdict.key] = verdict
-        for row in await conn.fetch(f"SELECT * FROM sla_removals WHERE {_BY_THREAD}", *args):
+        for row in await conn.fetch(f"SELECT * FROM sla_removals WHERE {_BY_THREAD_OR_ITEM}", *args, *by_item):
             removal = Removal(row["event_id"], Platform(row["platform"]), row["account_id"], row["item_id"],
                               row["reason"], row["occurred_at"])
             ledger.removals[removal.key] = removal
