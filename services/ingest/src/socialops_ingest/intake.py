@@ -72,12 +72,31 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN/Infinity)")
 
 
+def without_nul(value: Any) -> Any:
+    """The payload with every U+0000 removed from its strings (keys included).
+
+    PostgreSQL's text and jsonb cannot hold U+0000, and moderation, sla and archive all store
+    events there: an event carrying one would be refused by every store and end up dead-lettered
+    instead of moderated and archived. The character is invisible and means nothing in a comment;
+    the dead letter of an unreadable body still keeps the exact bytes.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
+
+
 def decode_and_normalize(adapter: PlatformAdapter, body: bytes, ctx: Context) -> tuple[Normalized, list[str]]:
     """Pure: the events of an authentic body, and the reasons it (or parts of it) cannot be read."""
     try:
         payload = json.loads(body, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as error:
         return Normalized(), [f"body is not JSON: {type(error).__name__}: {error}"[:500]]
+    if b"\\u0000" in body:  # in JSON, U+0000 can only be written as this escape
+        payload = without_nul(payload)
     try:
         normalized = adapter.normalize(payload, ctx)
     except UnreadablePayload as error:
