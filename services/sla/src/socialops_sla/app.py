@@ -89,8 +89,15 @@ class SlaRuntime:
         self.health.started = True
         return service
 
-    async def stop(self) -> None:
+    async def stop(self, batch_grace_s: float = 15.0) -> None:
         self.health.started = False
+        consume = next((t for t in self._tasks if t.get_name() == "sla-consume"), None)
+        if consume and self.service:
+            # the batch in hand is finished and committed; one held by an outage (circuit open) is
+            # abandoned after the grace period, uncommitted, and comes again after the restart
+            self.service.stopping.set()
+            with contextlib.suppress(asyncio.TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(consume), batch_grace_s)
         relay = next((t for t in self._tasks if t.get_name() == "sla-outbox"), None)
         for task in self._tasks:
             if task is not relay:

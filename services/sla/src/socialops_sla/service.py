@@ -84,6 +84,8 @@ class SlaService:
         # then the scheduler holds back, so that a restart does not breach items whose answer is
         # still waiting in the backlog (it fires anyway after `sla_catch_up_timeout_seconds`).
         self.caught_up = asyncio.Event()
+        # Set on shutdown (SIGTERM): `consume` finishes and commits the batch in hand, then returns.
+        self.stopping = asyncio.Event()
         # Retries with backoff; a circuit while the database or broker is away; a message that
         # fails alone while both answer is dead-lettered with the reason (socialops_common.resilience).
         self.guard: BatchGuard[ConsumerRecord] = BatchGuard(
@@ -240,8 +242,8 @@ class SlaService:
                 self.metrics.breach_lag.labels(change.state.value).observe(lag)
 
     async def consume(self, consumer: AIOKafkaConsumer) -> None:
-        """Forever: a batch, its transaction, then the offsets (retrying the batch on failure)."""
-        while True:
+        """Until `stopping`: a batch, its transaction, then the offsets (retrying the batch on failure)."""
+        while not self.stopping.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=self.settings.sla_batch_size)
             records = [r for rs in batches.values() for r in rs]
             if not records:

@@ -53,3 +53,37 @@ async def test_a_message_the_database_refuses_is_dead_lettered_and_the_next_one_
     finally:
         await producer.stop()
         await runtime.stop()
+
+
+async def test_stop_lets_the_consumer_finish_and_commit_its_batch(kafka_bootstrap, database_url):
+    """SIGTERM runs `SlaRuntime.stop`: the consumer is asked to stop, not cancelled mid-transaction,
+    and everything it consumed is committed before it closes."""
+    from socialops_common.lag import measure_lag
+
+    account, run = f"acct-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex[:6]
+    group = f"sla-stop-{run}"
+    settings = SlaSettings(kafka_bootstrap=kafka_bootstrap, database_url=database_url, sla_consumer_group=group,
+                           sla_refresh_seconds=3600)
+    runtime = SlaRuntime(settings, ManualClock(AT), CollectorRegistry())
+    await runtime.start()
+    consume = next(t for t in runtime._tasks if t.get_name() == "sla-consume")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        for i in range(20):
+            event = question(account, f"q{i}-{run}", "citizen")
+            sent = await producer.send_and_wait(EVENTS, to_bytes(event), key=event.partition_key)
+    finally:
+        await producer.stop()
+
+    async def all_tracked() -> bool:
+        return await runtime.service.pool.fetchval(
+            "SELECT count(*) FROM sla_items WHERE account_id = $1", account) == 20
+
+    try:
+        assert await wait_until(all_tracked, timeout=60)
+    finally:
+        await runtime.stop()
+    assert consume.done() and not consume.cancelled() and consume.exception() is None
+    lag = await measure_lag(kafka_bootstrap, group, [EVENTS])  # other tests' partitions may still lag
+    assert lag[(EVENTS, sent.partition)] == 0, "everything consumed was committed before the consumer closed"
