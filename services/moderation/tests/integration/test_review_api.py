@@ -36,7 +36,9 @@ async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, databas
             link_item, attack_item = by_event[shortened.event_id], by_event[liar.event_id]
             assert link_item["action"] == "review" and link_item["suggested_action"] == "review"
             assert attack_item["suggested_action"] == "delete" and attack_item["suggested_block_author"] is True
-            assert [i["event_id"] for i in await queue(other)] == [elsewhere.event_id]
+            # the other account's comment may be decided a moment later: wait for it, then compare
+            elsewhere_items = await wait_until(lambda: queue(other), timeout=30)
+            assert [i["event_id"] for i in elsewhere_items] == [elsewhere.event_id]
 
             assert (await client.get("/review")).status_code == 401
             assert (await client.get("/review", headers={"Authorization": "Bearer wrong"})).status_code == 401
