@@ -78,7 +78,7 @@ def parse_records(records: list[ConsumerRecord]) -> tuple[ArchiveBatch, list[tup
 # How long a poll waits for more messages while the previous batch is still being written.
 _TOP_UP_POLL_MS = 5
 # Messages parsed between two chances for the write in flight to continue (a few milliseconds).
-_PARSE_CHUNK = 100
+_PARSE_CHUNK = 20
 
 
 class PendingBatch:

@@ -50,6 +50,12 @@ _ITEM_EVENT_COLUMNS = (
 )
 
 
+_ITEM_COLUMNS = (
+    "id", "item_key", "platform", "account_id", "platform_item_id", "item_type", "thread_id", "parent_id",
+    "author_id", "author_name", "author_is_account", "first_occurred_at",
+)
+
+
 class ArchiveStore:
     def __init__(self, pool: asyncpg.Pool, registration_series: str, registrar_address: str) -> None:
         self.pool = pool
@@ -99,7 +105,7 @@ class ArchiveStore:
             item_events.append(event)
         if not item_events:
             return
-        item_refs = await self._ensure_items(connection, item_events)
+        item_refs, created = await self._ensure_items(connection, item_events)
         # Serialise writers per item (a rebalance can briefly give two consumers one partition).
         # Items are locked in 256 buckets, in order: few lock-table slots, and no deadlock cycles.
         await connection.execute(
@@ -107,31 +113,41 @@ class ArchiveStore:
             " (SELECT DISTINCT (r % 256)::int AS b FROM unnest($1::bigint[]) AS r) AS buckets ORDER BY b",
             sorted(set(item_refs.values())),
         )
-        known = {
-            r["event_id"]
-            for r in await connection.fetch(
-                "SELECT event_id FROM item_event WHERE event_id = ANY($1::text[])", list(seen)
-            )
-        }
-        fresh = [e for e in item_events if e.event_id not in known]
-        result.duplicates += len(item_events) - len(fresh)
-        if not fresh:
-            return
         by_item: dict[int, list[SocialEvent]] = {}
-        for event in fresh:
+        for event in item_events:
             by_item.setdefault(item_refs[_item_key(event)], []).append(event)
-        # Each item's chain head: one index probe per item (LATERAL ... LIMIT 1).
-        heads = {
-            r["item_ref"]: (r["seq"], r["versions"], r["chain_hash"])
-            for r in await connection.fetch(
-                "SELECT r AS item_ref, h.seq, h.chain_hash,"
-                " (SELECT coalesce(max(version_no), 0) FROM item_event v WHERE v.item_ref = r) AS versions"
-                " FROM unnest($1::bigint[]) AS r,"
-                " LATERAL (SELECT seq, chain_hash FROM item_event e WHERE e.item_ref = r"
-                "   ORDER BY seq DESC LIMIT 1) AS h",
-                list(by_item),
-            )
-        }
+        # An item created by this transaction has no events yet: only the events of items that
+        # were already archived can be redeliveries, and only those items have a chain head.
+        earlier = [r for r in by_item if r not in created]
+        heads: dict[int, tuple[int, int, str]] = {}
+        if earlier:
+            known = {
+                r["event_id"]
+                for r in await connection.fetch(
+                    "SELECT event_id FROM item_event WHERE event_id = ANY($1::text[])",
+                    [e.event_id for r in earlier for e in by_item[r]],
+                )
+            }
+            if known:
+                result.duplicates += sum(e.event_id in known for r in earlier for e in by_item[r])
+                for ref in earlier:
+                    by_item[ref] = [e for e in by_item[ref] if e.event_id not in known]
+                    if not by_item[ref]:
+                        del by_item[ref]
+            # Each item's chain head: one index probe per item (LATERAL ... LIMIT 1).
+            heads = {
+                r["item_ref"]: (r["seq"], r["versions"], r["chain_hash"])
+                for r in await connection.fetch(
+                    "SELECT r AS item_ref, h.seq, h.chain_hash,"
+                    " (SELECT coalesce(max(version_no), 0) FROM item_event v WHERE v.item_ref = r) AS versions"
+                    " FROM unnest($1::bigint[]) AS r,"
+                    " LATERAL (SELECT seq, chain_hash FROM item_event e WHERE e.item_ref = r"
+                    "   ORDER BY seq DESC LIMIT 1) AS h",
+                    [r for r in earlier if r in by_item],
+                )
+            }
+        if not by_item:
+            return
         rows: list[tuple[Any, ...]] = []
         states: list[tuple[Any, ...]] = []
         for item_ref, item_events_ in by_item.items():
@@ -178,7 +194,12 @@ class ArchiveStore:
 
     async def _ensure_items(
         self, connection: asyncpg.Connection, events: list[SocialEvent]
-    ) -> dict[tuple[str, str, str], int]:
+    ) -> tuple[dict[tuple[str, str, str], int], set[int]]:
+        """Each event's item id, creating the items not archived yet; also says which were created.
+
+        Known items are looked up and new ones given ids in one query, then the new rows are
+        COPYed. Should another writer create the same item meanwhile, the unique key fails this
+        transaction, which is retried and then finds the item."""
         first: dict[tuple[str, str, str], SocialEvent] = {}
         for event in events:
             key = _item_key(event)
@@ -187,34 +208,33 @@ class ArchiveStore:
                 event.kind in CONTENT_KINDS and first[key].kind not in CONTENT_KINDS
             ):
                 first[key] = event
-        keys = list(first)
-        rows = [
-            (
-                ":".join(key), e.platform.value, e.account_id, e.item_id, item_type_of(e.kind), e.thread_id,
-                e.parent_id,
-                *(
-                    (e.author.id, e.author.name, e.author.is_account)
-                    if e.kind in CONTENT_KINDS
-                    else (None, None, False)
-                ),
-                e.occurred_at,
-            )
-            for key, e in first.items()
-        ]
-        await connection.execute(
-            "INSERT INTO item (item_key, platform, account_id, platform_item_id, item_type, thread_id, parent_id,"
-            " author_id, author_name, author_is_account, first_occurred_at)"
-            " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
-            " $7::text[], $8::text[], $9::text[], $10::bool[], $11::timestamptz[])"
-            " ORDER BY 1"  # a stable order: concurrent writers never wait on each other in a cycle
-            " ON CONFLICT (item_key) DO NOTHING",
-            *_columns(rows, 11),
-        )
+        keys = sorted(first)  # a stable order: concurrent writers never wait on each other in a cycle
         found = await connection.fetch(
-            "SELECT id, item_key FROM item WHERE item_key = ANY($1::text[])", [":".join(k) for k in keys]
+            "SELECT k AS item_key, coalesce(i.id, nextval('item_id_seq')) AS id, i.id IS NULL AS created"
+            " FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) LEFT JOIN item i ON i.item_key = u.k"
+            " ORDER BY u.n",
+            [":".join(k) for k in keys],
         )
-        by_key = {r["item_key"]: r["id"] for r in found}
-        return {k: by_key[":".join(k)] for k in keys}
+        refs = {key: row["id"] for key, row in zip(keys, found, strict=True)}
+        created = {row["id"] for row in found if row["created"]}
+        if created:
+            rows = [
+                (
+                    refs[key], ":".join(key), e.platform.value, e.account_id, e.item_id, item_type_of(e.kind),
+                    e.thread_id, e.parent_id,
+                    *(
+                        (e.author.id, e.author.name, e.author.is_account)
+                        if e.kind in CONTENT_KINDS
+                        else (None, None, False)
+                    ),
+                    e.occurred_at,
+                )
+                for key in keys
+                if refs[key] in created
+                for e in [first[key]]
+            ]
+            await connection.copy_records_to_table("item", records=rows, columns=_ITEM_COLUMNS)
+        return refs, created
 
     # --- decisions, SLA, actions, accounts --------------------------------------------------
 

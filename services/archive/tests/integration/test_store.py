@@ -156,3 +156,52 @@ async def test_concurrent_writers_on_one_item_keep_one_unbroken_chain(store: Arc
         seqs = [r["seq"] for r in await connection.fetch("SELECT seq FROM item_event ORDER BY seq")]
     assert report.ok, report.broken
     assert seqs == list(range(1, 42))
+
+
+async def test_a_batch_of_new_and_already_archived_items_appends_only_what_is_new(store: ArchiveStore) -> None:
+    """Items created by the batch skip the redelivery checks; archived items still get them."""
+    account, thread = unique("page"), unique("post")
+    known, fresh = unique("c"), unique("c")
+    created = comment_event(account=account, thread=thread, item=known, text="Badhuset är stängt")
+    await store.write(ArchiveBatch(events=[created]))
+    edited = comment_event(account=account, thread=thread, item=known, kind=EventKind.COMMENT_EDITED,
+                           text="Simhallen är stängd", version="e1")
+    hidden = comment_event(account=account, thread=thread, item=known, kind=EventKind.COMMENT_HIDDEN, text=None)
+    newcomer = comment_event(account=account, thread=thread, item=fresh, text="Cykelbanan är avstängd")
+    result = await store.write(ArchiveBatch(events=[created, edited, newcomer, hidden]))
+    assert (result.events_archived, result.duplicates) == (3, 1)
+    async with store.pool.acquire() as connection:
+        states = {
+            r["platform_item_id"]: r
+            for r in await connection.fetch(
+                "SELECT i.platform_item_id, s.version_count, s.hidden, s.latest_text,"
+                " s.search = to_tsvector('swedish', 'Badhuset är stängt')"
+                "   || to_tsvector('swedish', 'Simhallen är stängd') AS both_versions_searchable,"
+                " s.search = to_tsvector('swedish', 'Cykelbanan är avstängd') AS newcomer_searchable"
+                " FROM item i JOIN item_state s ON s.item_ref = i.id WHERE i.account_id = $1", account)
+        }
+        assert (await verify_archive(connection)).ok
+    assert (states[known]["version_count"], states[known]["hidden"], states[known]["latest_text"]) == (
+        2, True, "Simhallen är stängd")
+    assert states[known]["both_versions_searchable"] and states[fresh]["newcomer_searchable"]
+    assert states[fresh]["version_count"] == 1 and not states[fresh]["hidden"]
+
+
+async def test_two_writers_creating_one_item_archive_it_once(store: ArchiveStore) -> None:
+    """Both see the item missing; the second to commit fails on its unique key and, retried as the
+    consumer does, finds the item and appends only what the first did not archive."""
+    account, thread, item = unique("page"), unique("post"), unique("c")
+    created = comment_event(account=account, thread=thread, item=item, text="första")
+    edited = comment_event(account=account, thread=thread, item=item, kind=EventKind.COMMENT_EDITED,
+                           text="andra", version="e1")
+    batches = [ArchiveBatch(events=[created]), ArchiveBatch(events=[created, edited])]
+    outcomes = await asyncio.gather(*(store.write(b) for b in batches), return_exceptions=True)
+    for batch, outcome in zip(batches, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            assert isinstance(outcome, asyncpg.UniqueViolationError), outcome
+            await store.write(batch)
+    async with store.pool.acquire() as connection:
+        rows = await connection.fetch("SELECT seq, version_no, text FROM item_event ORDER BY seq")
+        assert (await verify_archive(connection)).ok
+        assert await connection.fetchval("SELECT count(*) FROM item") == 1
+    assert [(r["seq"], r["version_no"], r["text"]) for r in rows] == [(1, 1, "första"), (2, 2, "andra")]
