@@ -271,3 +271,51 @@ def test_the_cluster_variant_has_three_kraft_brokers_replicating_three_times():
 def test_the_cluster_override_sets_only_variables_the_code_reads():
     text = (ROOT / "docker-compose.cluster.yml").read_text(encoding="utf-8")
     assert sorted(set(VARIABLE.findall(text)) - (settings_variables() | literal_variables())) == []
+
+
+AMTOOL = shutil.which("amtool")
+needs_amtool = pytest.mark.skipif(AMTOOL is None, reason="amtool is not installed (apt-get install prometheus-alertmanager)")
+ALERTMANAGER_CONFIG = str(ROOT / "ops" / "alertmanager" / "alertmanager.yml")
+
+
+@needs_amtool
+def test_amtool_accepts_the_alertmanager_config():
+    result = subprocess.run([AMTOOL, "check-config", ALERTMANAGER_CONFIG], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_amtool
+@pytest.mark.parametrize("labels, receiver", [
+    (["alertname=ServiceDown", "severity=critical", "service=sla"], "operations-urgent"),
+    (["alertname=CircuitOpen", "severity=critical", "circuit=sla-consumer"], "operations-urgent"),
+    (["alertname=SlaBreached", "severity=warning", "department=Kultur"], "social-media-editors"),
+    (["alertname=SlaAccountReviewRequired", "severity=info"], "communications-office"),
+    (["alertname=ConsumerLagHigh", "severity=warning"], "operations"),
+    (["alertname=PoisonMessages", "severity=warning"], "operations"),
+])
+def test_each_kind_of_alert_reaches_the_people_who_act_on_it(labels, receiver):
+    result = subprocess.run([AMTOOL, "config", "routes", "test", f"--config.file={ALERTMANAGER_CONFIG}", *labels],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == receiver
+
+
+def test_every_alert_of_the_rules_has_a_runbook_entry_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    runbook = readme[readme.index("### Deploy and operate"):readme.index("<!-- END operations -->")]
+    alerts = {rule["alert"] for path in (ROOT / "ops" / "prometheus" / "rules").glob("*.yml")
+              for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"] for rule in group["rules"]}
+    assert alerts and sorted(a for a in alerts if f"`{a}`" not in runbook) == []
+
+
+def test_every_compose_command_is_a_console_script_the_image_installs():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    installed = set(re.search(r"for service in ([\w ]+);", dockerfile).group(1).split())
+    services = sorted(ROOT.glob("services/*/pyproject.toml"))
+    assert {path.parent.name for path in services} <= installed and "./libs/common" in dockerfile
+    scripts = {}
+    for pyproject in [ROOT / "libs" / "common" / "pyproject.toml", *services]:
+        scripts |= tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("scripts", {})
+    for name, spec in SERVICES.items():
+        if spec.get("image", "").startswith("socialops:"):
+            assert spec["command"][0] in scripts, f"{name}: {spec['command'][0]} is not a console script"
