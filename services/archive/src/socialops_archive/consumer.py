@@ -23,7 +23,8 @@ from socialops_common.events import (
     SocialEvent,
 )
 from socialops_common.kafka import dead_letter, publish_dead_letter
-from socialops_common.observability import Stopwatch
+from socialops_common.observability import Stopwatch, database_reachable
+from socialops_common.resilience import BatchGuard
 
 from . import metrics
 from .records import ArchiveBatch
@@ -137,6 +138,13 @@ class ArchiveConsumer:
         )
         self.on_registered: list[Any] = []  # callbacks (wake the outbox worker)
         self._stopping = asyncio.Event()
+        # A batch that fails while the database is unreachable waits for it (circuit open) instead
+        # of being taken for poison: a database outage must not send the archive's input to the
+        # dead-letter topic (socialops_common.resilience; found by the e2e fault test).
+        self.guard: BatchGuard[ConsumerRecord] = BatchGuard(
+            "archive-database", self._write_records, self._dead_letter, database_reachable(store.pool),
+        )
+        self._parsed: tuple[list[ConsumerRecord], tuple[ArchiveBatch, list[tuple[ConsumerRecord, str]]]] | None = None
 
     async def start(self) -> None:
         await self.consumer.start()
@@ -188,19 +196,11 @@ class ArchiveConsumer:
     ) -> None:
         """Archive one poll's records, then commit their offsets (retrying the write until durable)."""
         records = [r for rs in polled.values() for r in rs]
-        parsed = parsed or parse_records(records)
-        attempt = 0
-        while True:
-            try:
-                await self._archive(*parsed)
-                break
-            except Exception as error:  # database down or a bad row: retry, then isolate
-                attempt += 1
-                log.error("batch write failed", error=repr(error), attempt=attempt, messages=len(records))
-                if attempt >= 3 and len(records) > 1:
-                    await self._archive_one_by_one(records)
-                    break
-                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+        self._parsed = (records, parsed or parse_records(records))
+        try:
+            await self.guard.handle(records)  # written, or its poison messages dead-lettered
+        finally:
+            self._parsed = None
         try:
             await self.consumer.commit({tp: rs[-1].offset + 1 for tp, rs in polled.items() if rs})
         except Exception as error:  # e.g. a rebalance: the batch is redelivered, which changes nothing
@@ -225,15 +225,12 @@ class ArchiveConsumer:
         for record, reason in letters:
             await self._dead_letter(record, reason)
 
-    async def _archive_one_by_one(self, records: list[ConsumerRecord]) -> None:
-        """A batch that keeps failing: write each message alone; what still fails is dead-lettered."""
-        for record in records:
-            try:
-                await self._archive(*parse_records([record]))
-            except Exception as error:  # this message cannot be archived: keep it visible
-                log.error("message cannot be archived", topic=record.topic, offset=record.offset,
-                          error=repr(error))
-                await self._dead_letter(record, f"archive write failed: {error!r}"[:500])
+    async def _write_records(self, records: list[ConsumerRecord]) -> None:
+        """One attempt at the batch (parsed once, while polling) or at a single message of it."""
+        if self._parsed is not None and records is self._parsed[0]:
+            await self._archive(*self._parsed[1])
+        else:
+            await self._archive(*parse_records(list(records)))
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         letter = dead_letter(
