@@ -30,6 +30,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiosmtpd.controller import Controller
 from socialops_common.devstack import LocalBroker, LocalDatabase, free_port
 from socialops_common.kafka import ensure_topics
+from socialops_common.lag import measure_lag
+from socialops_common.topics import ACCOUNTS, ACTIONS, EVENTS, MODERATION, SLA
 from socialops_ingest.accounts import load_inventory
 from socialops_ingest.payloads import Delivery
 
@@ -352,6 +354,21 @@ async def read_all(bootstrap: str, topic: str, within_s: float = 30.0) -> list[t
         await consumer.stop()
 
 
+# What each service's consumer group reads (see each service's entrypoint).
+CONSUMER_GROUPS = {
+    "socialops-moderation": [EVENTS],
+    "socialops-moderation-actions": [ACTIONS],
+    "socialops-sla": [EVENTS, MODERATION, ACCOUNTS],
+    "socialops-archive": [EVENTS, MODERATION, SLA, ACTIONS, ACCOUNTS],
+}
+
+
+async def consumer_lag(bootstrap: str) -> dict[str, int]:
+    """Messages each service's group has not committed yet (end offset - committed offset)."""
+    return {group: sum((await measure_lag(bootstrap, group, topics)).values())
+            for group, topics in CONSUMER_GROUPS.items()}
+
+
 SETTLE_QUERY = """
 SELECT (SELECT count(*) FROM item_event) + (SELECT count(*) FROM metric_snapshot) AS events,
        (SELECT count(*) FROM moderation_decision) AS decisions,
@@ -385,11 +402,15 @@ async def wait_settled(stack: Stack, expected_events: int, *, within_s: float = 
         except (TimeoutError, OSError, asyncpg.PostgresError):
             await asyncio.sleep(0.5)
             continue
-        counts = dict(row) | {"mails": len(stack.mailbox.messages) if stack.mailbox else 0}
-        fingerprint = tuple(counts.values())
+        try:
+            lag = await asyncio.wait_for(consumer_lag(stack.broker.bootstrap), 10)
+        except Exception as error:  # noqa: BLE001 - broker still coming back
+            lag = {"unknown": repr(error)}
+        counts = dict(row) | {"mails": len(stack.mailbox.messages) if stack.mailbox else 0, "lag": lag}
+        fingerprint = tuple(map(str, counts.values()))
         if fingerprint != last:
             last, stable_since = fingerprint, time.monotonic()
-        done = (counts["events"] >= expected_events and counts["mails_pending"] == 0 and counts["sla_outbox"] == 0
+        done = (all(v == 0 for v in lag.values()) and counts["events"] >= expected_events and counts["mails_pending"] == 0 and counts["sla_outbox"] == 0
                 and counts["snapshots"] == counts["registrations"] <= counts["mails"])
         if done and time.monotonic() - stable_since >= quiet_s:
             return counts

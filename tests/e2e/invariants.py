@@ -47,7 +47,7 @@ class Snapshot:
     actions: list[dict[str, Any]]
     removals: list[asyncpg.Record]
     sla_changes: list[dict[str, Any]]
-    sla_items: dict[str, asyncpg.Record]  # the SLA service's own table, tracked items by event_id
+    sla_items: dict[tuple[str, str, str], asyncpg.Record]  # the SLA service's own table: tracked items
     mails: list[Message]
 
 
@@ -76,7 +76,7 @@ async def take_snapshot(database_url: str, topic_records: list[tuple[bytes | Non
             " LEFT JOIN snapshot s ON s.registration_ref = g.id"
             " LEFT JOIN mail_outbox o ON o.registration_ref = g.id")
         sla_changes = [json.loads(r["record"]) for r in await connection.fetch("SELECT record FROM sla_change")]
-        sla_items = {r["event_id"]: r for r in await connection.fetch(
+        sla_items = {(r["platform"], r["account_id"], r["item_id"]): r for r in await connection.fetch(
             "SELECT * FROM sla_items WHERE state IS NOT NULL")}
     finally:
         await connection.close()
@@ -242,8 +242,12 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def expected_sla(snap: Snapshot, now: datetime) -> dict[str, tuple[set[str], datetime]]:
-    """event_id of every item that needs an answer -> (acceptable final states, deadline)."""
+def expected_sla(snap: Snapshot, now: datetime) -> dict[tuple[str, str, str], dict[datetime, set[str]]]:
+    """Every item that needs an answer -> {deadline: acceptable final states}.
+
+    The clock starts at the first version the SLA service reads: in order that is the comment
+    itself, but a redelivered webhook can put an edit on the topic before it, so the deadline of
+    any of the item's versions is accepted, with the outcome that deadline gives."""
     events = list(snap.topic_events.values())
     latest_decision: dict[tuple[str, str, str], dict[str, Any]] = {}
     for decision in snap.decisions:
@@ -251,61 +255,67 @@ def expected_sla(snap: Snapshot, now: datetime) -> dict[str, tuple[set[str], dat
         if key not in latest_decision or _at(decision["decided_at"]) > _at(latest_decision[key]["decided_at"]):
             latest_decision[key] = decision
     first_version: dict[tuple[str, str, str], dict[str, Any]] = {}
+    versions: dict[tuple[str, str, str], list[datetime]] = defaultdict(list)
     for event in sorted(events, key=lambda e: _at(e["occurred_at"])):
         if event["kind"] in ("comment.created", "comment.edited", "dm.received") and not event["author"].get("is_account"):
-            first_version.setdefault((event["platform"], event["account_id"], event["item_id"]), event)
+            key = (event["platform"], event["account_id"], event["item_id"])
+            first_version.setdefault(key, event)
+            versions[key].append(_at(event["occurred_at"]))
     answers = [e for e in events if e["kind"] in ("reply.by_account", "dm.sent")]
     # Removed by anyone, or by a moderation decision on any version: cancelled is final.
     removed = {(e["platform"], e["account_id"], e["item_id"]) for e in events if e["kind"] in REMOVAL_KINDS}
     removed |= {(d["platform"], d["account_id"], d["item_id"]) for d in snap.decisions if d["action"] in ("hide", "delete")}
-    expected: dict[str, tuple[set[str], datetime]] = {}
+    expected: dict[tuple[str, str, str], dict[datetime, set[str]]] = {}
     for key, item in first_version.items():
         decision = latest_decision.get(key)
         is_dm = item["kind"] == "dm.received"
         if not is_dm and not (decision and decision["needs_answer"]):
             continue
-        occurred = _at(item["occurred_at"])
-        deadline = working_deadline(occurred)
         gone = key in removed
         root = item["item_id"] if item["parent_id"] in (None, item["thread_id"]) else item["parent_id"]
-        replies = sorted(
-            _at(a["occurred_at"]) for a in answers
-             if (a["platform"], a["account_id"], a["thread_id"]) == key[:2] + (item["thread_id"],)
-             and ((is_dm and a["kind"] == "dm.sent" and _at(a["occurred_at"]) >= occurred)
-                  or (not is_dm and a["kind"] == "reply.by_account"
-                      and (a["parent_id"] == item["item_id"]
-                           or (a["parent_id"] == root and _at(a["occurred_at"]) >= occurred)))))
-        if replies:
-            answered = {"met" if replies[0] <= deadline else "breached"}
-            states = answered | {"cancelled"} if gone else answered  # removal and answer: whichever came first
-        elif gone:
-            states = {"cancelled"}
-        else:
-            states = {"breached"} if deadline <= now else OPEN_STATES
-        expected[item["event_id"]] = (states, deadline)
+        expected[key] = {}
+        for occurred in versions[key]:
+            deadline = working_deadline(occurred)
+            replies = sorted(
+                _at(a["occurred_at"]) for a in answers
+                 if (a["platform"], a["account_id"], a["thread_id"]) == key[:2] + (item["thread_id"],)
+                 and ((is_dm and a["kind"] == "dm.sent" and _at(a["occurred_at"]) >= occurred)
+                      or (not is_dm and a["kind"] == "reply.by_account"
+                          and (a["parent_id"] == item["item_id"]
+                               or (a["parent_id"] == root and _at(a["occurred_at"]) >= occurred)))))
+            if replies:
+                answered = {"met" if replies[0] <= deadline else "breached"}
+                states = answered | {"cancelled"} if gone else answered  # removal and answer: whichever came first
+            elif gone:
+                states = {"cancelled"}
+            else:
+                states = {"breached"} if deadline <= now else OPEN_STATES
+            expected[key][deadline] = states
     return expected
 
 
 def check_sla(snap: Snapshot, now: datetime) -> list[str]:
     problems: list[str] = []
     expected = expected_sla(snap, now)
-    for event_id, (states, deadline) in expected.items():
-        tracked = snap.sla_items.get(event_id)
-        event = snap.topic_events[event_id]
-        what = f"{event['kind']} {event['item_id']} ({event['platform']}, {event['occurred_at']})"
+    for key, outcomes in expected.items():
+        tracked = snap.sla_items.get(key)
+        what = f"item {key[2]} ({key[0]}, account {key[1]})"
         if tracked is None:
+            if all(states == {"cancelled"} for states in outcomes.values()):
+                continue  # removed before the SLA read it (a retried delivery came late): nothing to answer
             problems.append(f"{what}: needs an answer but has no SLA record")
             continue
-        if tracked["state"] not in states:
-            problems.append(f"{what}: SLA state {tracked['state']} ({tracked['closed_reason']}), want {sorted(states)}")
-        if tracked["deadline"] != deadline:
-            problems.append(f"{what}: deadline {tracked['deadline']}, want {deadline}")
+        if tracked["deadline"] not in outcomes:
+            problems.append(f"{what}: deadline {tracked['deadline']}, want one of {sorted(outcomes)}")
+        elif tracked["state"] not in outcomes[tracked["deadline"]]:
+            problems.append(f"{what}: SLA state {tracked['state']} ({tracked['closed_reason']}), "
+                            f"want {sorted(outcomes[tracked['deadline']])}")
     # The archive holds the SLA outcome of every tracked item, and no transition twice.
     archived = defaultdict(list)
     for change in snap.sla_changes:
         archived[change["event_id"]].append(change)
-    for event_id, tracked in snap.sla_items.items():
-        states = [c["state"] for c in archived.get(event_id, [])]
+    for tracked in snap.sla_items.values():
+        states = [c["state"] for c in archived.get(tracked["event_id"], [])]
         if tracked["state"] not in states:
             problems.append(f"SLA item {tracked['item_id']}: state {tracked['state']} not in the archive ({states})")
     ids = Counter(c["change_id"] for c in snap.sla_changes)
@@ -317,10 +327,10 @@ async def check_sla_api(sla_url: str, snap: Snapshot, sample: int = 40) -> list[
     """The SLA service answers for its items through its own API as its table says."""
     problems: list[str] = []
     async with httpx.AsyncClient(base_url=sla_url, timeout=10) as client:
-        for event_id, row in list(snap.sla_items.items())[:sample]:
-            response = await client.get(f"/items/{event_id}")
+        for row in list(snap.sla_items.values())[:sample]:
+            response = await client.get(f"/items/{row['event_id']}")
             if response.status_code != 200 or response.json()["state"] != row["state"]:
-                problems.append(f"GET /items/{event_id}: {response.status_code} {response.text[:120]}")
+                problems.append(f"GET /items/{row['event_id']}: {response.status_code} {response.text[:120]}")
     return problems
 
 
