@@ -342,6 +342,8 @@ class Tracker:
         if item.is_dm:
             return []  # every inbound DM is answered, whatever the text looks like
         if verdict.needs_answer and item.state is None:
+            if item.key in ledger.removals:
+                return []  # removed before it was tracked (read out of order): nothing to answer
             return self._open(item, "moderation", now) + self._answered_already(ledger, item, now)
         if verdict.needs_answer:
             if item.opened_by == "question_heuristic":

@@ -188,6 +188,16 @@ def test_a_removed_question_ends_cancelled_whether_the_decision_or_the_comment_c
     assert tracker.on_event(ledger, event(EventKind.COMMENT_CREATED, "c2", text="Ni är idioter"), TUESDAY_10) == []
 
 
+def test_a_decision_read_after_the_removal_does_not_reopen_the_removed_comment() -> None:
+    """Found by the e2e fault test: X deletion, comment, then moderation's needs_answer decision."""
+    ledger = Ledger()
+    tracker.on_event(ledger, event(EventKind.COMMENT_DELETED_BY_AUTHOR, "c1"), TUESDAY_10)
+    assert tracker.on_event(ledger, event(EventKind.COMMENT_CREATED, "c1", text="Jag undrar om parkeringen"),
+                            TUESDAY_10) == []
+    assert tracker.on_decision(ledger, decision("c1", needs_answer=True), TUESDAY_10 + timedelta(days=3)) == []
+    assert ledger.items[("facebook", "page1", "c1")].state is None
+
+
 def test_out_of_order_reply_before_decision_opens_as_met() -> None:
     ledger = Ledger()
     tracker.on_event(ledger, event(EventKind.COMMENT_CREATED, "c1", text="Jag undrar över parkeringen"), TUESDAY_10)
