@@ -12,19 +12,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from harness import ACCOUNTS_FILE, SECRETS, DeliveryLog, Stack, read_all, send_traffic, wait_settled
 from invariants import (
     check_actions,
     check_archived_once,
     check_decisions,
     check_metrics,
+    check_no_dead_letters,
     check_removals,
     check_sla,
     check_sla_api,
     take_snapshot,
 )
-from socialops_common.topics import EVENTS
+from socialops_common.topics import DEADLETTER, EVENTS
 from socialops_ingest.accounts import load_inventory
 from socialops_ingest.payloads import Secrets
 from socialops_ingest.traffic import TrafficGenerator
@@ -48,15 +48,6 @@ def a_day(seed: int, *, start: datetime = DAY_START, events: int = EVENTS_PER_DA
     return [next(stream) for _ in range(events // batch)]
 
 
-@pytest.fixture(scope="module")
-def stack():
-    platform = Stack().start()
-    try:
-        yield platform
-    finally:
-        platform.stop()
-
-
 async def all_invariants(stack: Stack, log: DeliveryLog, *, metrics: bool) -> tuple[dict, list[str]]:
     counts = await wait_settled(stack, log.events_accepted)
     snap = await take_snapshot(stack.database_url, await read_all(stack.broker.bootstrap, EVENTS),
@@ -64,7 +55,8 @@ async def all_invariants(stack: Stack, log: DeliveryLog, *, metrics: bool) -> tu
     now = datetime.now(UTC)
     problems = (check_archived_once(snap, log.events_accepted) + check_decisions(snap) + check_actions(snap, set(stack.graph_tokens))
                 + check_removals(snap) + check_sla(snap, now)
-                + await check_sla_api(stack.services["sla"].url, snap))
+                + await check_sla_api(stack.services["sla"].url, snap)
+                + check_no_dead_letters(await read_all(stack.broker.bootstrap, DEADLETTER)))
     if metrics:
         problems += await check_metrics({name: s.url for name, s in stack.services.items()}, snap)
     return counts | {"sla_tracked": len(snap.sla_items), "topic_duplicates": snap.topic_duplicates}, problems

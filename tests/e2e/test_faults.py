@@ -20,12 +20,13 @@ from invariants import (
     check_actions,
     check_archived_once,
     check_decisions,
+    check_no_dead_letters,
     check_removals,
     check_sla,
     check_sla_api,
     take_snapshot,
 )
-from socialops_common.topics import EVENTS
+from socialops_common.topics import DEADLETTER, EVENTS
 from test_end_to_end import a_day
 
 pytestmark = pytest.mark.slow
@@ -33,15 +34,6 @@ pytestmark = pytest.mark.slow
 EVENTS_PER_STRETCH = 720  # half a simulated day per fault
 FIRST_MONDAY = datetime(2026, 10, 5, 5, 0, tzinfo=UTC)  # each fault gets its own past Monday
 RATE = 40  # deliveries/s (3 events each)
-
-
-@pytest.fixture(scope="module")
-def stack():
-    platform = Stack().start()
-    try:
-        yield platform
-    finally:
-        platform.stop()
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +61,9 @@ async def assert_invariants(stack: Stack, log: DeliveryLog) -> dict:
     snap = await take_snapshot(stack.database_url, await read_all(stack.broker.bootstrap, EVENTS),
                                stack.mailbox.messages)
     problems = (check_archived_once(snap, log.events_accepted) + check_decisions(snap)
-                + check_actions(snap, set(stack.graph_tokens)) + check_removals(snap)
-                + check_sla(snap, datetime.now(UTC)) + await check_sla_api(stack.services["sla"].url, snap))
+                + check_actions(snap, set(stack.graph_tokens)) + check_removals(snap, resent_copies_allowed=True)
+                + check_sla(snap, datetime.now(UTC)) + await check_sla_api(stack.services["sla"].url, snap)
+                + check_no_dead_letters(await read_all(stack.broker.bootstrap, DEADLETTER)))
     assert problems == [], "\n".join(problems[:60])
     assert log.events_accepted == log.events_expected
     return counts
