@@ -30,6 +30,9 @@ SERVICES = {
                    {"SOCIALOPS_MODERATION_CONSUMER_GROUP": "moderation-{run}",
                     "SOCIALOPS_MODERATION_EXECUTOR_GROUP": "moderation-actions-{run}"}),
     "sla": ({"kafka", "database"}, ["sla-{run}"], {"SOCIALOPS_SLA_CONSUMER_GROUP": "sla-{run}"}),
+    "archive": ({"kafka", "database"}, ["archive-{run}"], {"SOCIALOPS_ARCHIVE_GROUP_ID": "archive-{run}",
+                                                         "SOCIALOPS_SNAPSHOT_DIR": "{tmp}/snapshots",
+                                                         "SOCIALOPS_EXPORT_DIR": "{tmp}/exports"}),
 }
 
 

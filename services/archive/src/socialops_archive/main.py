@@ -24,21 +24,22 @@ from datetime import UTC, datetime
 
 import asyncpg
 import structlog
-import uvicorn
 from fastapi import FastAPI
 from socialops_common.kafka import make_producer
+from socialops_common.lag import LagMonitor
 from socialops_common.observability import (
     Health,
     configure_logging,
     database_reachable,
     kafka_reachable,
     metrics_route,
+    serve_http,
 )
 
 from . import api
 from .access import TokenBook
 from .capture import AccountCapturer
-from .consumer import ArchiveConsumer
+from .consumer import ARCHIVED_TOPICS, ArchiveConsumer
 from .export.worker import ExportWorker
 from .migrations import migrate
 from .registration import RegistrationDesk
@@ -82,7 +83,7 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bo
             tasks += [asyncio.create_task(desk.run(), name="registration-desk"),
                       asyncio.create_task(exports.run(), name="exports"),
                       asyncio.create_task(capturer.run(settings.capture_interval_s), name="captures")]
-        producer = consumer = None
+        producer = consumer = lag = None
         if consume:
             health.add("kafka", kafka_reachable(settings.kafka_bootstrap))
             producer = make_producer(settings, SERVICE)
@@ -96,11 +97,16 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bo
             await consumer.start()
             app.state.consumer = consumer
             tasks.append(asyncio.create_task(consumer.run(), name="consumer"))
+            # consumer lag per partition: socialops_consumer_lag_messages (alert ConsumerLagHigh)
+            lag = LagMonitor(settings.kafka_bootstrap, settings.archive_group_id, list(ARCHIVED_TOPICS))
+            lag.start()
         health.started = True
         try:
             yield
         finally:
             health.started = False
+            if lag is not None:
+                await lag.stop()
             if consumer is not None:
                 await consumer.stop()
             for task in tasks:
@@ -189,8 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = ArchiveSettings()
     configure_logging(SERVICE, settings.log_level, settings.log_format)
     if args.command == "serve":
-        uvicorn.run(build_app(settings), host=args.host, port=args.port, log_config=None)
-        return 0
+        return serve_http(build_app(settings), host=args.host, port=args.port, log_config=None)
     if args.command == "verify":
         return asyncio.run(_verify(settings))
     if args.command == "migrate":
