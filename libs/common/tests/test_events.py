@@ -1,8 +1,7 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
-
 from socialops_common.events import (
     ActionMessage,
     EventKind,
@@ -13,7 +12,7 @@ from socialops_common.events import (
     thread_key,
 )
 
-NOW = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 
 
 def make_event(**overrides):
@@ -43,7 +42,7 @@ def test_naive_timestamps_are_refused_and_offsets_normalised_to_utc():
         make_event(occurred_at=datetime(2026, 11, 24, 9, 30))
     stockholm = timezone(timedelta(hours=1))
     event = make_event(occurred_at=datetime(2026, 11, 24, 10, 30, tzinfo=stockholm))
-    assert event.occurred_at == NOW and event.occurred_at.tzinfo == timezone.utc
+    assert event.occurred_at == NOW and event.occurred_at.tzinfo == UTC
 
 
 def test_json_round_trip_keeps_everything():

@@ -2,7 +2,6 @@
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-
 from socialops_common.kafka import dead_letter, publish_dead_letter
 from socialops_common.testing import read_topic
 from socialops_common.topics import DEADLETTER

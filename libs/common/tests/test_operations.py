@@ -3,7 +3,6 @@
 import uuid
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
 from socialops_common.deadletters import read_dead_letters, replay
 from socialops_common.kafka import dead_letter, publish_dead_letter
 from socialops_common.lag import CONSUMER_LAG, LagMonitor, measure_lag
@@ -16,7 +15,7 @@ async def test_lag_is_end_offset_minus_committed_offset(fresh_broker):
     group = f"lag-test-{uuid.uuid4().hex[:6]}"
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
-    for i in range(10):
+    for _ in range(10):
         await producer.send_and_wait(EVENTS, b"{}", partition=0)
     await producer.stop()
 

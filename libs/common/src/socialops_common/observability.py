@@ -123,7 +123,7 @@ def database_reachable(pool: Any) -> ReadinessCheck:
 class Stopwatch:
     """`with Stopwatch() as sw: ...; histogram.observe(sw.seconds)`."""
 
-    def __enter__(self) -> "Stopwatch":
+    def __enter__(self) -> Stopwatch:
         self._start = time.perf_counter()
         self.seconds = 0.0
         return self

@@ -72,7 +72,7 @@ class LocalMailbox:
         (self.folder / name).write_bytes(envelope.content)
         return "250 OK"
 
-    def start(self) -> "LocalMailbox":
+    def start(self) -> LocalMailbox:
         self._controller.start()
         return self
 
