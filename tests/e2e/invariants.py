@@ -387,7 +387,7 @@ async def check_metrics(urls: dict[str, str], snap: Snapshot) -> list[str]:
     check.expect("moderation decisions (distinct per decision)",
                  metric_total(text["archive"], "archive_events_archived_total", topic="social.moderation.v1"),
                  len(snap.decisions))
-    check.expect("moderation_decisions_total (per decision, counted once)", _decisions_counted(text["moderation"]),
+    check.expect("socialops_moderation_decisions_total (per decision, counted once)", _decisions_counted(text["moderation"]),
                  decisions)
     check.expect("archive_registrations_total", metric_total(text["archive"], "archive_registrations_total"),
                  len([r for r in snap.removals if r["number"]]))
@@ -399,10 +399,10 @@ async def check_metrics(urls: dict[str, str], snap: Snapshot) -> list[str]:
 
 
 def _decisions_counted(text: str) -> float:
-    """moderation_decisions_total{rule,action} counts each decision under each rule it hit (or none):
+    """socialops_moderation_decisions_total{rule,action} counts each decision under each rule it hit (or none):
     the decision count is the sum over the rule="none"-or-first label set, so count distinct decisions
     through the latency histogram, observed once per decision."""
-    return metric_total(text, "moderation_decision_latency_seconds_count")
+    return metric_total(text, "socialops_moderation_decision_latency_seconds_count")
 
 
 def check_no_dead_letters(records: list[tuple[bytes | None, bytes]]) -> list[str]:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 DECISIONS = Counter(
-    "moderation_decisions_total", "Decisions published, by rule hit (\"none\" when nothing was found) and action",
+    "socialops_moderation_decisions_total", "Decisions published, by rule hit (\"none\" when nothing was found) and action",
     ["rule", "action"],
 )
-REVIEW_QUEUE = Gauge("moderation_review_queue_size", "Items waiting for a reviewer")
+REVIEW_QUEUE = Gauge("socialops_moderation_review_queue_size", "Items waiting for a reviewer")
 DECISION_LATENCY = Histogram(
-    "moderation_decision_latency_seconds",
+    "socialops_moderation_decision_latency_seconds",
     "From the event reaching the broker (received_at) to its decision being acknowledged",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
-ACTIONS = Counter("moderation_platform_actions_total", "Platform actions carried out", ["platform", "operation", "status"])
-REVIEWS = Counter("moderation_reviews_total", "Reviewer verdicts", ["verdict", "action"])
-DEAD_LETTERS = Counter("moderation_dead_letters_total", "Messages sent to the dead-letter topic", ["source"])
+ACTIONS = Counter("socialops_moderation_platform_actions_total", "Platform actions carried out", ["platform", "operation", "status"])
+REVIEWS = Counter("socialops_moderation_reviews_total", "Reviewer verdicts", ["verdict", "action"])
+DEAD_LETTERS = Counter("socialops_moderation_dead_letters_total", "Messages sent to the dead-letter topic", ["source"])

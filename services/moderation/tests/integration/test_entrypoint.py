@@ -27,7 +27,7 @@ def test_serve_starts_the_service_and_reports_ready(kafka_bootstrap, database_ur
                 assert time.monotonic() < deadline, client.get("/readyz").text
                 time.sleep(0.2)
             assert client.get("/healthz").json() == {"status": "ok"}
-            assert "moderation_review_queue_size" in client.get("/metrics").text
+            assert "socialops_moderation_review_queue_size" in client.get("/metrics").text
             assert client.get("/review", headers={"Authorization": "Bearer t"}).status_code == 200
             assert client.get("/review").status_code == 401
     finally:

@@ -85,9 +85,9 @@ async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, databas
             assert sorted((o["operation"], o["status"]) for _, o in outcomes) == [("block_author", "dry_run"), ("delete", "dry_run")]
 
             metrics = (await client.get("/metrics")).text
-            assert "moderation_review_queue_size" in metrics
-            assert 'moderation_decisions_total{action="review",rule="links.shortener"}' in metrics
-            assert "moderation_decision_latency_seconds_bucket" in metrics
+            assert "socialops_moderation_review_queue_size" in metrics
+            assert 'socialops_moderation_decisions_total{action="review",rule="links.shortener"}' in metrics
+            assert "socialops_moderation_decision_latency_seconds_bucket" in metrics
             ready = await client.get("/readyz")
             assert ready.status_code == 200, ready.text
     finally:
