@@ -112,6 +112,7 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bo
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            desk.close()
             if producer is not None:
                 await producer.stop()
             await pool.close()

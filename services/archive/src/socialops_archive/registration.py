@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -128,6 +131,23 @@ class RegistrationDesk:
         self.pool = pool
         self.settings = settings
         self._wake = asyncio.Event()
+        self._renderer: ProcessPoolExecutor | None = None
+
+    def _render_pool(self) -> ProcessPoolExecutor:
+        # Rendering a snapshot costs ~25 ms of CPU. It runs in a process of its own at a lower CPU
+        # priority: under load the live pipeline (webhook -> archive) gets the cores and the
+        # snapshots catch up after; a registration waits a little, it is never dropped.
+        if self._renderer is None:
+            self._renderer = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=os.nice, initargs=(self.settings.snapshot_render_nice,),
+            )
+        return self._renderer
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.shutdown(wait=False, cancel_futures=True)
+            self._renderer = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -169,7 +189,9 @@ class RegistrationDesk:
                 if snapshot is None:
                     continue
                 created = datetime.now(UTC)
-                pdf, png = render_pdf(snapshot, created), render_png(snapshot)
+                # Off the event loop (it blocked the consumer's batches, found by bench/e2e.py).
+                pdf, png = await asyncio.get_running_loop().run_in_executor(
+                    self._render_pool(), render_snapshot, snapshot, created)
                 inserted = await connection.fetchval(
                     "INSERT INTO snapshot (registration_ref, pdf, png, pdf_sha256, png_sha256)"
                     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (registration_ref) DO NOTHING RETURNING id",
@@ -258,3 +280,8 @@ class RegistrationDesk:
             start_tls=s.smtp_starttls if not s.smtp_tls else None,
             timeout=s.smtp_timeout_s,
         )
+
+
+def render_snapshot(snapshot: ThreadSnapshot, created: datetime) -> tuple[bytes, bytes]:
+    """The PDF (archival) and PNG (e-mail) of one snapshot: run in the desk's render process."""
+    return render_pdf(snapshot, created), render_png(snapshot)

@@ -29,6 +29,8 @@ class ArchiveSettings(CommonSettings):
     snapshot_dir: str | None = None
     # An unknown item is rendered anyway after this long (its events may arrive late, or never).
     snapshot_wait_s: float = 30.0
+    # Niceness of the snapshot render process (0-19): higher yields the CPU to the live pipeline.
+    snapshot_render_nice: int = 10
     outbox_poll_s: float = 1.0
     mail_retry_base_s: float = 5.0
     mail_retry_max_s: float = 3600.0
