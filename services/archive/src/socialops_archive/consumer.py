@@ -22,7 +22,7 @@ from socialops_common.events import (
     SlaStateChange,
     SocialEvent,
 )
-from socialops_common.kafka import dead_letter, publish_dead_letter
+from socialops_common.kafka import consumer_fetch_options, dead_letter, publish_dead_letter
 from socialops_common.observability import Stopwatch, database_reachable
 from socialops_common.resilience import BatchGuard
 
@@ -135,9 +135,11 @@ class ArchiveConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=batch_size,
+            **consumer_fetch_options(),
         )
         self.on_registered: list[Any] = []  # callbacks (wake the outbox worker)
         self._stopping = asyncio.Event()
+        self._running: asyncio.Event | None = None  # set when `run` has finished its last batch
         # A batch that fails while the database is unreachable waits for it (circuit open) instead
         # of being taken for poison: a database outage must not send the archive's input to the
         # dead-letter topic (socialops_common.resilience; found by the e2e fault test).
@@ -149,8 +151,17 @@ class ArchiveConsumer:
     async def start(self) -> None:
         await self.consumer.start()
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 30.0) -> None:
+        """SIGTERM: finish the batch in hand (written and its offsets committed), then close.
+
+        Waits for `run` to wind down; should the database be away longer than `grace_s`, the batch
+        is left uncommitted and is redelivered to whoever takes the partitions (idempotent)."""
         self._stopping.set()
+        if self._running is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._running.wait()), grace_s)
+            except TimeoutError:
+                log.warning("stopping with a batch not committed; it will be redelivered")
         await self.consumer.stop()
 
     async def run(self) -> None:
@@ -163,6 +174,7 @@ class ArchiveConsumer:
         work overlaps the database's."""
         in_flight: asyncio.Task | None = None
         pending = PendingBatch()
+        self._running = finished = asyncio.Event()
         try:
             while not self._stopping.is_set():
                 writing = in_flight is not None and not in_flight.done()
@@ -188,6 +200,7 @@ class ArchiveConsumer:
         finally:
             if in_flight is not None:
                 await asyncio.gather(in_flight, return_exceptions=True)
+            finished.set()
 
     async def handle(
         self,
