@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
@@ -44,6 +45,37 @@ def traffic(seed: int, batch: int):
                       SECRETS["SOCIALOPS_LINKEDIN_CLIENT_SECRET"])
     generator = TrafficGenerator(load_inventory(ACCOUNTS_FILE), secrets, seed=seed, unknown_account_share=0.0)
     return generator.deliveries(datetime.now(UTC) - timedelta(days=1), batch=batch, step=timedelta(seconds=2))
+
+
+def _cpu(process: psutil.Process, with_children: bool = False) -> float:
+    try:
+        times = process.cpu_times()
+        total = times.user + times.system
+        if with_children:  # PostgreSQL backends, the archive's render process: live and exited
+            total += times.children_user + times.children_system
+            for child in process.children(recursive=True):
+                try:
+                    child_times = child.cpu_times()
+                    total += child_times.user + child_times.system
+                except psutil.NoSuchProcess:
+                    pass
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by each part of the platform and by this sender."""
+    used = {name: _cpu(psutil.Process(service.process.pid), with_children=True)
+            for name, service in stack.services.items()
+            if service.process}
+    if stack.broker and stack.broker.process:
+        used["broker (tansu)"] = _cpu(psutil.Process(stack.broker.process.pid))
+    postmaster = stack.database.data_dir / "postmaster.pid" if stack.database and stack.database.data_dir else None
+    if postmaster and postmaster.exists():
+        used["postgresql"] = _cpu(psutil.Process(int(postmaster.read_text().split()[0])), with_children=True)
+    used["sender (this bench)"] = _cpu(psutil.Process())
+    return used
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -92,10 +124,12 @@ async def run_at(stack: Stack, rate: float, duration: float, batch: int, seed: i
     count = max(1, int(rate * duration / batch))
     deliveries = [next(stream) for _ in range(count)]
     log = DeliveryLog()
+    cpu_before = cpu_seconds(stack)
     sent_started = time.monotonic()
     await send_traffic(stack.services["ingest"].url, deliveries, rate=rate / batch, log=log, concurrency=128)
     send_s = time.monotonic() - sent_started
     drained_after = await wait_archived(stack.database_url, since, log.events_accepted, within_s=max(30.0, duration))
+    cpu_after = cpu_seconds(stack)
     found = await latencies(stack.database_url, since)
     values = [latency for _, latency in found["events"]]
     third = max(1, len(values) // 3)
@@ -111,6 +145,8 @@ async def run_at(stack: Stack, rate: float, duration: float, batch: int, seed: i
         "decision_p50": percentile(found["decisions"], 0.5), "decision_p99": percentile(found["decisions"], 0.99),
         "decisions": len(found["decisions"]), "drained_after_s": drained_after,
         "webhook_p99_ms": percentile(log.latencies, 0.99) * 1000,
+        "cpu_ms_per_event": {name: 1000 * (cpu_after[name] - cpu_before.get(name, 0.0)) / max(1, log.events_accepted)
+                             for name in cpu_after},
     }
 
 
@@ -133,6 +169,10 @@ def show(label: str, r: dict) -> None:
           f"webhook->decision archived p50 {r['decision_p50'] * 1000:.0f} ms p99 {r['decision_p99'] * 1000:.0f} ms "
           f"({r['decisions']} decisions); backlog drained {drained} after sending; "
           f"webhook answer p99 {r['webhook_p99_ms']:.0f} ms", flush=True)
+    cpu = r["cpu_ms_per_event"]
+    print("  CPU ms per event: " + ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(cpu.items(), key=lambda kv: -kv[1]))
+          + f"; total {sum(cpu.values()):.2f} (2 cores = 2,000 ms/s: the ceiling is ~{2000 / max(sum(cpu.values()), 1e-9):,.0f} ev/s)",
+          flush=True)
 
 
 async def main(args: argparse.Namespace) -> None:
