@@ -47,6 +47,12 @@ def make_producer(settings: CommonSettings, service: str, **kwargs: Any) -> AIOK
     return AIOKafkaProducer(**options)
 
 
+def consumer_fetch_options(settings: CommonSettings | None = None) -> dict[str, Any]:
+    """The fetch batching every consumer group of the platform uses (SOCIALOPS_KAFKA_FETCH_*)."""
+    settings = settings or CommonSettings()
+    return {"fetch_min_bytes": settings.kafka_fetch_min_bytes, "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms}
+
+
 def to_bytes(model: BaseModel) -> bytes:
     return model.model_dump_json().encode("utf-8")
 

@@ -22,7 +22,7 @@ from socialops_common.events import (
     SocialEvent,
     utc_now,
 )
-from socialops_common.kafka import dead_letter, publish_dead_letter, to_bytes
+from socialops_common.kafka import consumer_fetch_options, dead_letter, publish_dead_letter, to_bytes
 from socialops_common.observability import database_reachable, kafka_reachable
 from socialops_common.resilience import BatchGuard, all_answer
 from socialops_common.topics import ACTIONS, EVENTS, MODERATION
@@ -102,6 +102,7 @@ class DecisionConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=500,
+            **consumer_fetch_options(),
         )
         await consumer.start()
         try:

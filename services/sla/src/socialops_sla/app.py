@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY, CollectorRegistry
-from socialops_common.kafka import ensure_topics, make_producer
+from socialops_common.kafka import consumer_fetch_options, ensure_topics, make_producer
 from socialops_common.lag import LagMonitor
 from socialops_common.observability import (
     Health,
@@ -73,6 +73,7 @@ class SlaRuntime:
             *SUBSCRIBED, bootstrap_servers=settings.kafka_bootstrap, group_id=settings.sla_consumer_group,
             client_id=f"{settings.kafka_client_id_prefix}-sla", enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=settings.sla_batch_size,
+            **consumer_fetch_options(settings),
         )
         await self._consumer.start()
         self.health.add("kafka", kafka_reachable(settings.kafka_bootstrap))

@@ -26,7 +26,7 @@ from socialops_common.events import (
     thread_key,
     utc_now,
 )
-from socialops_common.kafka import dead_letter, publish_dead_letter, to_bytes
+from socialops_common.kafka import consumer_fetch_options, dead_letter, publish_dead_letter, to_bytes
 from socialops_common.observability import database_reachable, kafka_reachable
 from socialops_common.resilience import BatchGuard, all_answer
 from socialops_common.topics import ACTIONS
@@ -72,7 +72,7 @@ class ActionExecutor:
     async def run(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             ACTIONS, bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
-            auto_offset_reset="earliest",
+            auto_offset_reset="earliest", **consumer_fetch_options(),
         )
         await consumer.start()
         try:
