@@ -48,7 +48,7 @@ def make_producer(settings: CommonSettings, service: str, **kwargs: Any) -> AIOK
 
 
 def consumer_fetch_options(settings: CommonSettings | None = None) -> dict[str, Any]:
-    """The fetch batching every consumer group of the platform uses (SOCIALOPS_KAFKA_FETCH_*)."""
+    """The fetch batching every consumer group of the platform uses (settings kafka_fetch_*)."""
     settings = settings or CommonSettings()
     return {"fetch_min_bytes": settings.kafka_fetch_min_bytes, "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms}
 
