@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+import orjson
 from socialops_common.events import EventKind, PlatformActionOutcome, SocialEvent
 
 from .records import (
@@ -70,10 +71,13 @@ class ArchiveStore:
             await self._write_sla(connection, batch, result)
             await self._write_actions(connection, batch, result)
             await self._write_accounts(connection, batch, result)
-            for notice in batch.removals():
-                number = await self.register_removal(connection, notice)
-                if number:
-                    result.registrations.append(number)
+            # Lock order, so that concurrent writers never wait on each other in a cycle: item
+            # buckets (above), then every removal row in key order, then the registration counter.
+            notices = sorted(batch.removals(), key=lambda n: (n.platform, n.account_id, n.platform_item_id,
+                                                              n.operation))
+            removals = [r for r in [await self._record_removal(connection, n) for n in notices] if r is not None]
+            for removal_id in removals:
+                result.registrations.append(await self._register(connection, removal_id))
         return result
 
     # --- items and their events -------------------------------------------------------------
@@ -317,20 +321,21 @@ class ArchiveStore:
 
     # --- removals -> registrations ----------------------------------------------------------
 
-    async def register_removal(self, connection: asyncpg.Connection, notice: RemovalNotice) -> str | None:
-        """One registration per city removal (the same hide told by webhook and executor is one).
+    async def _record_removal(self, connection: asyncpg.Connection, notice: RemovalNotice) -> int | None:
+        """The removal's id when it is new (the same hide told by webhook and executor is one).
 
         Helsingborg guidelines (seed 001, "Dölja eller ta bort kommentar"): "Ta en skärmdump av
-        kommentaren och diarieför den" — the removed comment is kept and registered."""
-        removal_id = await connection.fetchval(
+        kommentaren och diarieför den" — each city removal is kept and registered (`_register`)."""
+        return await connection.fetchval(
             "INSERT INTO removal (platform, account_id, platform_item_id, operation, source, source_id,"
             " removed_by, reason, removed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
             " ON CONFLICT (platform, account_id, platform_item_id, operation) DO NOTHING RETURNING id",
             notice.platform, notice.account_id, notice.platform_item_id, notice.operation, notice.source,
             notice.source_id, notice.removed_by, notice.reason, notice.removed_at,
         )
-        if removal_id is None:
-            return None
+
+    async def _register(self, connection: asyncpg.Connection, removal_id: int) -> str:
+        """The removal's registration: the next number of the year's gap-free series, and its e-mail."""
         year = datetime.now(UTC).year
         sequence = await connection.fetchval(
             "INSERT INTO registration_counter (series, year, last_number) VALUES ($1, $2, 1)"
@@ -361,11 +366,14 @@ def _hashed(event: SocialEvent, hashed: dict[str, tuple[str, str]]) -> tuple[str
     return known if known is not None else hashed_record(event)
 
 
-_RAW_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per call (json.dumps)
+_RAW_JSON = json.JSONEncoder(ensure_ascii=False)  # for what orjson refuses (>64-bit ints, lone surrogates)
 
 
 def _json(value: Any) -> str:
-    return _RAW_JSON.encode(value)
+    try:
+        return orjson.dumps(value).decode("utf-8")  # ~6x the standard encoder, once per archived event
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return _RAW_JSON.encode(value)
 
 
 def _columns(rows: list[tuple[Any, ...]], width: int, array_column: int | None = None) -> list[list[Any]]:

@@ -205,3 +205,28 @@ async def test_two_writers_creating_one_item_archive_it_once(store: ArchiveStore
         assert (await verify_archive(connection)).ok
         assert await connection.fetchval("SELECT count(*) FROM item") == 1
     assert [(r["seq"], r["version_no"], r["text"]) for r in rows] == [(1, 1, "första"), (2, 2, "andra")]
+
+
+async def test_concurrent_writers_registering_the_same_removals_neither_deadlock_nor_double(
+    store: ArchiveStore,
+) -> None:
+    """Two writers (the archive's concurrent batches, or two replicas) told of the same removals in
+    opposite order: each removal is registered once, the numbers stay gap-free, and no transaction
+    is aborted as a deadlock (removals are locked in key order before the registration counter)."""
+    account, thread = unique("page"), unique("post")
+    items = [unique("c") for _ in range(6)]
+
+    def outcome(item: str) -> PlatformActionOutcome:
+        return PlatformActionOutcome(
+            action_id=unique("act"), decision_id=unique("dec"), event_id=unique("ev"), platform=Platform.FACEBOOK,
+            account_id=account, item_id=item, thread_id=thread, operation=ActionOperation.HIDE,
+            status=ActionStatus.DONE, completed_at=comment_event(account=account, thread=thread, item=item).occurred_at,
+        )
+
+    forwards = ArchiveBatch(actions=[outcome(i) for i in items])
+    backwards = ArchiveBatch(actions=[outcome(i) for i in reversed(items)])
+    results = await asyncio.gather(*(store.write(b) for b in (forwards, backwards, forwards, backwards)))
+    registered = [n for r in results for n in r.registrations or []]
+    assert len(registered) == len(items)
+    numbers = sorted(int(n.split("/")[1]) for n in registered)
+    assert numbers == list(range(numbers[0], numbers[0] + len(items)))
