@@ -110,6 +110,19 @@ class PendingBatch:
                     await asyncio.sleep(0)
 
 
+class _Lane:
+    """One writer's share of the partitions: what it has polled, and the batch it is writing."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.pending = PendingBatch()
+        self.in_flight: asyncio.Task | None = None
+
+    @property
+    def writing(self) -> bool:
+        return self.in_flight is not None and not self.in_flight.done()
+
+
 class ArchiveConsumer:
     def __init__(
         self,
@@ -120,6 +133,7 @@ class ArchiveConsumer:
         *,
         batch_size: int = 1000,
         batch_timeout_ms: int = 200,
+        writers: int = 2,
         topics_: Iterable[str] = ARCHIVED_TOPICS,
         client_id: str = "socialops-archive",
     ) -> None:
@@ -127,6 +141,7 @@ class ArchiveConsumer:
         self.producer = producer
         self.batch_size = batch_size
         self.batch_timeout_ms = batch_timeout_ms
+        self.writers = max(1, writers)
         self.consumer = AIOKafkaConsumer(
             *topics_,
             bootstrap_servers=bootstrap,
@@ -143,10 +158,13 @@ class ArchiveConsumer:
         # A batch that fails while the database is unreachable waits for it (circuit open) instead
         # of being taken for poison: a database outage must not send the archive's input to the
         # dead-letter topic (socialops_common.resilience; found by the e2e fault test).
-        self.guard: BatchGuard[ConsumerRecord] = BatchGuard(
-            "archive-database", self._write_records, self._dead_letter, database_reachable(store.pool),
-        )
-        self._parsed: tuple[list[ConsumerRecord], tuple[ArchiveBatch, list[tuple[ConsumerRecord, str]]]] | None = None
+        # One guard per writer: each keeps its own retry backoff.
+        self.guards: list[BatchGuard[ConsumerRecord]] = [
+            BatchGuard("archive-database", self._write_records, self._dead_letter, database_reachable(store.pool))
+            for _ in range(self.writers)
+        ]
+        # The batch each writer is retrying, parsed once while polling (keyed by its record list).
+        self._parsed: dict[int, tuple[ArchiveBatch, list[tuple[ConsumerRecord, str]]]] = {}
 
     async def start(self) -> None:
         await self.consumer.start()
@@ -165,55 +183,66 @@ class ArchiveConsumer:
         await self.consumer.stop()
 
     async def run(self) -> None:
-        """Keep polling and parsing while the previous batch is being written, then write what has
-        accumulated as the next batch (one write at a time, offsets committed in order).
+        """Keep polling and parsing while batches are being written; each writer then writes what
+        has accumulated for its partitions as its next batch.
 
-        The batch grows with the write's latency (up to `batch_size`): under load the per-batch
-        round trips and commit are shared by many messages, when idle a message waits no longer
-        than one poll. Parsing happens per poll, between the write's round trips, so the Python
-        work overlaps the database's."""
-        in_flight: asyncio.Task | None = None
-        pending = PendingBatch()
+        Partitions are shared out among `writers` (partition number modulo writers): a writer
+        writes one batch at a time and commits its partitions' offsets after it, so every
+        partition stays in order, while the database works on one writer's batch as this process
+        prepares another's (one writer left it idle half the time: bench/archive.py). An item's
+        events share a partition (keyed by thread), so two writers never write the same item.
+
+        A batch grows with the write's latency (up to `batch_size`): under load the round trips
+        and commit are shared by many messages, when idle a message waits no longer than a poll."""
+        lanes = [_Lane(n) for n in range(self.writers)]
         self._running = finished = asyncio.Event()
         try:
             while not self._stopping.is_set():
-                writing = in_flight is not None and not in_flight.done()
-                if pending.count and (not writing or pending.count >= self.batch_size):
-                    if in_flight is not None:
-                        await in_flight
-                    in_flight = asyncio.create_task(self.handle(pending.polled, (pending.batch, pending.letters)))
-                    pending = PendingBatch()
-                    await asyncio.sleep(0)  # let the write send its first statement before we parse on
+                started = False
+                for lane in lanes:
+                    pending, writing = lane.pending, lane.writing
+                    if pending.count and (not writing or pending.count >= self.batch_size):
+                        if lane.in_flight is not None:
+                            await lane.in_flight
+                        lane.in_flight = asyncio.create_task(
+                            self.handle(pending.polled, (pending.batch, pending.letters), lane.index))
+                        lane.pending = PendingBatch()
+                        started = True
+                if started:
+                    await asyncio.sleep(0)  # let the writes send their first statements before we parse on
                     continue
-                # Something to write already: look briefly for more while the write is under way.
-                timeout_ms = _TOP_UP_POLL_MS if pending.count else self.batch_timeout_ms
+                fullest = max(lane.pending.count for lane in lanes)
+                # Something to write already: look briefly for more while the writes are under way.
+                timeout_ms = _TOP_UP_POLL_MS if fullest else self.batch_timeout_ms
                 try:
                     polled = await self.consumer.getmany(timeout_ms=timeout_ms,
-                                                         max_records=self.batch_size - pending.count)
+                                                         max_records=self.batch_size - fullest)
                 except Exception as error:  # the consumer was stopped, or the broker went away: retry
                     if self._stopping.is_set():
                         return
                     log.warning("poll failed", error=repr(error))
                     await asyncio.sleep(1)
                     continue
-                await pending.add(polled)
+                for partition, records in polled.items():
+                    await lanes[partition.partition % self.writers].pending.add({partition: records})
         finally:
-            if in_flight is not None:
-                await asyncio.gather(in_flight, return_exceptions=True)
+            await asyncio.gather(*(lane.in_flight for lane in lanes if lane.in_flight is not None),
+                                 return_exceptions=True)
             finished.set()
 
     async def handle(
         self,
         polled: dict[TopicPartition, list[ConsumerRecord]],
         parsed: tuple[ArchiveBatch, list[tuple[ConsumerRecord, str]]] | None = None,
+        writer: int = 0,
     ) -> None:
         """Archive one poll's records, then commit their offsets (retrying the write until durable)."""
         records = [r for rs in polled.values() for r in rs]
-        self._parsed = (records, parsed or parse_records(records))
+        self._parsed[id(records)] = parsed or parse_records(records)
         try:
-            await self.guard.handle(records)  # written, or its poison messages dead-lettered
+            await self.guards[writer].handle(records)  # written, or its poison messages dead-lettered
         finally:
-            self._parsed = None
+            del self._parsed[id(records)]
         try:
             await self.consumer.commit({tp: rs[-1].offset + 1 for tp, rs in polled.items() if rs})
         except Exception as error:  # e.g. a rebalance: the batch is redelivered, which changes nothing
@@ -240,8 +269,9 @@ class ArchiveConsumer:
 
     async def _write_records(self, records: list[ConsumerRecord]) -> None:
         """One attempt at the batch (parsed once, while polling) or at a single message of it."""
-        if self._parsed is not None and records is self._parsed[0]:
-            await self._archive(*self._parsed[1])
+        parsed = self._parsed.get(id(records))
+        if parsed is not None:
+            await self._archive(*parsed)
         else:
             await self._archive(*parse_records(list(records)))
 

@@ -92,6 +92,7 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bo
             consumer = ArchiveConsumer(
                 store, settings.kafka_bootstrap, settings.archive_group_id, producer,
                 batch_size=settings.archive_batch_size, batch_timeout_ms=settings.archive_batch_timeout_ms,
+                writers=settings.archive_writers,
             )
             consumer.on_registered.append(desk.wake)
             await consumer.start()
