@@ -6,7 +6,7 @@ Layout (one root folder named by the package id):
     <id>/metadata/preservation/premis.xml PREMIS 3: one object per file with SHA-256 fixity, events
     <id>/representations/rep1/METS.xml    representation METS
     <id>/representations/rep1/data/       account.json, items.json, snapshots/<number>.pdf|png
-    <id>/schemas/                         the XSDs the METS files use
+    <id>/schemas/                         the XSDs the METS and PREMIS files use
     <id>/documentation/README.txt         what the package holds, in Swedish and English
 
 Every file entry carries SIZE, CREATED, CHECKSUM (SHA-256) and CHECKSUMTYPE.
@@ -41,6 +41,8 @@ SCHEMA_LOCATION = (
     f"{METS} schemas/mets.xsd {XLINK} schemas/xlink.xsd {CSIP} schemas/DILCISExtensionMETS.xsd"
     f" {SIP} schemas/DILCISExtensionSIPMETS.xsd"
 )
+# premis.xml sits in metadata/preservation/; the official PREMIS 3.0 schema is shipped in schemas/.
+PREMIS_SCHEMA_LOCATION = f"{PREMIS} ../../schemas/premis.xsd"
 SOFTWARE = "socialops-archive"
 SOFTWARE_VERSION = "0.1.0"
 CONTENT_CATEGORY_OTHER = "Social media records"
@@ -113,7 +115,8 @@ def _write_xml(root: etree._Element, path: Path) -> None:
 
 def _premis(files: list[PackedFile], created: str, package_id: str, content: ExportContent) -> etree._Element:
     p = f"{{{PREMIS}}}"
-    root = etree.Element(p + "premis", nsmap={"premis": PREMIS, "xsi": XSI}, version="3.0")
+    root = etree.Element(p + "premis", nsmap={"premis": PREMIS, "xsi": XSI},
+                         attrib={f"{{{XSI}}}schemaLocation": PREMIS_SCHEMA_LOCATION, "version": "3.0"})
     for n, f in enumerate(files, start=1):
         obj = etree.SubElement(root, p + "object", attrib={f"{{{XSI}}}type": "premis:file"})
         ident = etree.SubElement(obj, p + "objectIdentifier")
