@@ -34,7 +34,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
-from harness import ACCOUNTS_FILE, SECRETS, DeliveryLog, Stack, send_traffic  # noqa: E402
+from harness import ACCOUNTS_FILE, SECRETS, DeliveryLog, Stack, consumer_lag, send_traffic  # noqa: E402
 from socialops_ingest.accounts import load_inventory  # noqa: E402
 from socialops_ingest.payloads import Secrets  # noqa: E402
 from socialops_ingest.traffic import TrafficGenerator  # noqa: E402
@@ -108,7 +108,7 @@ async def latencies(database_url: str, since: datetime) -> dict[str, list]:
             " FROM item_event WHERE received_at >= $1 ORDER BY received_at", since)
         decisions = await connection.fetch(
             "SELECT extract(epoch FROM d.archived_at - e.received_at) AS latency FROM moderation_decision d"
-            " JOIN item_event e ON e.event_id = d.event_id WHERE e.received_at >= $1", since)
+            " JOIN item_event e ON e.event_id = d.event_id WHERE e.received_at >= $1 ORDER BY e.received_at", since)
         span = await connection.fetchrow(
             "SELECT min(received_at) AS first, max(archived_at) AS last FROM item_event WHERE received_at >= $1", since)
     finally:
@@ -129,10 +129,16 @@ async def run_at(stack: Stack, rate: float, duration: float, batch: int, seed: i
     await send_traffic(stack.services["ingest"].url, deliveries, rate=rate / batch, log=log, concurrency=128)
     send_s = time.monotonic() - sent_started
     drained_after = await wait_archived(stack.database_url, since, log.events_accepted, within_s=max(30.0, duration))
+    # Every group (moderation, its executor, SLA, archive) has caught up, not just the archive.
+    pipeline_drained_after = await wait_groups_caught_up(stack, within_s=max(30.0, duration))
+    if pipeline_drained_after is not None:  # counted, like the archive's, from the end of sending
+        pipeline_drained_after = time.monotonic() - sent_started - send_s
     cpu_after = cpu_seconds(stack)
     found = await latencies(stack.database_url, since)
     values = [latency for _, latency in found["events"]]
     third = max(1, len(values) // 3)
+    decided = found["decisions"]
+    decided_third = max(1, len(decided) // 3)
     first, last = found["span"]
     elapsed = (last - first).total_seconds() if first and last else float("nan")
     return {
@@ -144,6 +150,9 @@ async def run_at(stack: Stack, rate: float, duration: float, batch: int, seed: i
         "late_p50": statistics.median(values[-third:]) if values else float("nan"),
         "decision_p50": percentile(found["decisions"], 0.5), "decision_p99": percentile(found["decisions"], 0.99),
         "decisions": len(found["decisions"]), "drained_after_s": drained_after,
+        "decision_early_p50": statistics.median(decided[:decided_third]) if decided else float("nan"),
+        "decision_late_p50": statistics.median(decided[-decided_third:]) if decided else float("nan"),
+        "pipeline_drained_after_s": pipeline_drained_after,
         "webhook_p99_ms": percentile(log.latencies, 0.99) * 1000,
         "cpu_ms_per_event": {name: 1000 * (cpu_after[name] - cpu_before.get(name, 0.0)) / max(1, log.events_accepted)
                              for name in cpu_after},
@@ -152,22 +161,42 @@ async def run_at(stack: Stack, rate: float, duration: float, batch: int, seed: i
 
 def holds(result: dict, step_s: float) -> bool:
     """The rate was really offered (the sender kept up), archived as fast as offered, and latency
-    did not keep growing through the step (nor left a backlog that takes long to drain)."""
+    did not keep growing through the step (nor left a backlog that takes long to drain) — for the
+    events and for the moderation decisions: a step where moderation falls behind does not hold."""
     offered = result["send_s"] <= 1.1 * step_s
     kept_up = result["events_per_s"] >= 0.9 * result["rate"]
     drained = result["drained_after_s"] is not None and result["drained_after_s"] <= 10.0
+    pipeline = result["pipeline_drained_after_s"] is not None and result["pipeline_drained_after_s"] <= 10.0
     steady = result["late_p50"] <= 2 * result["early_p50"] + 0.5
-    return offered and kept_up and drained and steady and result["refused"] == 0
+    decisions_steady = result["decision_late_p50"] <= 2 * result["decision_early_p50"] + 0.5
+    return offered and kept_up and drained and pipeline and steady and decisions_steady and result["refused"] == 0
+
+
+async def wait_groups_caught_up(stack: Stack, within_s: float) -> float | None:
+    """Seconds until no consumer group has uncommitted messages (None if not within: then the lag
+    of each group is printed, to say which part of the platform fell behind)."""
+    started = time.monotonic()
+    lag: dict[str, int] = {}
+    while time.monotonic() - started < within_s:
+        lag = await consumer_lag(stack.broker.bootstrap)
+        if not any(lag.values()):
+            return time.monotonic() - started
+        await asyncio.sleep(0.5)
+    print(f"  consumer groups still behind after {within_s:.0f} s: {lag}", flush=True)
+    return None
 
 
 def show(label: str, r: dict) -> None:
     drained = "never" if r["drained_after_s"] is None else f"{r['drained_after_s']:.1f}s"
+    pipeline = "not within the wait" if r["pipeline_drained_after_s"] is None else f"{r['pipeline_drained_after_s']:.1f}s"
     print(f"{label}: target {r['rate']:.0f} ev/s, sent {r['sent_events']} in {r['send_s']:.1f}s "
           f"(retries {r['retries']}, refused {r['refused']}); archived {r['archived']} at {r['events_per_s']:.0f} ev/s; "
           f"webhook->archived p50 {r['p50'] * 1000:.0f} ms p99 {r['p99'] * 1000:.0f} ms max {r['max'] * 1000:.0f} ms "
           f"(first third p50 {r['early_p50'] * 1000:.0f} ms, last third {r['late_p50'] * 1000:.0f} ms); "
           f"webhook->decision archived p50 {r['decision_p50'] * 1000:.0f} ms p99 {r['decision_p99'] * 1000:.0f} ms "
-          f"({r['decisions']} decisions); backlog drained {drained} after sending; "
+          f"({r['decisions']} decisions; first third p50 {r['decision_early_p50'] * 1000:.0f} ms, "
+          f"last third {r['decision_late_p50'] * 1000:.0f} ms); archive backlog drained {drained} after sending, "
+          f"every consumer group caught up {pipeline} after sending; "
           f"webhook answer p99 {r['webhook_p99_ms']:.0f} ms", flush=True)
     cpu = r["cpu_ms_per_event"]
     print("  CPU ms per event: " + ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(cpu.items(), key=lambda kv: -kv[1]))
@@ -188,7 +217,7 @@ async def main(args: argparse.Namespace) -> None:
             show(f"step {index + 1}", step)
             if not holds(step, args.step_s):
                 print(f"  -> {rate:.0f} events/s does not hold (not offered in time, not archived as fast, "
-                      "latency growing, or a backlog left)")
+                      "event or decision latency growing, or a backlog left in some consumer group)")
                 break
             best = rate
         print(f"maximum rate that holds: {best:.0f} events/s" if best else "no step held")
