@@ -103,7 +103,7 @@ class ModerationService:
         )
         executor = ActionExecutor(
             bootstrap=settings.kafka_bootstrap, group_id=settings.moderation_executor_group, producer=self.producer,
-            store=self.store, graph=self.graph,
+            store=self.store, graph=self.graph, concurrency=settings.graph_concurrency,
         )
         self._tasks = [
             asyncio.create_task(self._supervise("accounts", lambda: self.moderator.accounts.follow(settings.kafka_bootstrap, self._stop, self.producer))),

@@ -23,6 +23,8 @@ class ModerationSettings(CommonSettings):
     graph_tokens: dict[str, str] = Field(default_factory=dict)
     graph_max_attempts: int = 5
     graph_backoff_s: float = 0.5
+    # Platform calls the executor makes at once (commands on one thread stay in order).
+    graph_concurrency: int = 8
 
     def reviewers(self) -> dict[str, str]:
         pairs = [p.strip() for p in self.moderation_review_tokens.split(",") if p.strip()]

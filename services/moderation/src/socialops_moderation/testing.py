@@ -59,6 +59,9 @@ class FakeGraphApi:
 
     calls: list[dict] = field(default_factory=list)
     fail_first: int = 0  # answer this many requests with 500 first (to test retries)
+    delay_s: float = 0.0  # how long each call takes (to see calls overlap)
+    in_flight: int = 0
+    max_in_flight: int = 0
     port: int = field(default_factory=free_port)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task | None = None
@@ -76,6 +79,12 @@ class FakeGraphApi:
             if self.fail_first > 0:
                 self.fail_first -= 1
                 return JSONResponse({"error": {"message": "Service temporarily unavailable", "code": 2}}, status_code=500)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.delay_s)
+            finally:
+                self.in_flight -= 1
             self.calls.append(
                 {"method": request.method, "path": request.url.path.removeprefix("/v21.0"), "data": form, "token": token}
             )
