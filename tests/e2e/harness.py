@@ -27,10 +27,10 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiosmtpd.controller import Controller
 from socialops_common.devstack import LocalBroker, LocalDatabase, free_port
 from socialops_common.kafka import ensure_topics
 from socialops_common.lag import measure_lag
+from socialops_common.stack import SmtpSink
 from socialops_common.topics import ACCOUNTS, ACTIONS, EVENTS, MODERATION, SLA
 from socialops_ingest.accounts import load_inventory
 from socialops_ingest.payloads import Delivery
@@ -47,24 +47,15 @@ SECRETS = {
 }
 
 
-class Mailbox:
+class Mailbox(SmtpSink):
     """An SMTP server on a free port that keeps every message it accepts."""
 
     def __init__(self) -> None:
+        super().__init__(free_port())
         self.messages: list[Message] = []
-        self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def start(self) -> Mailbox:
-        self._controller.start()
-        return self
-
-    def stop(self) -> None:
-        self._controller.stop()
+    def keep(self, content: bytes) -> None:
+        self.messages.append(message_from_bytes(content, policy=policy.default))
 
 
 class FakeGraphApi:

@@ -57,27 +57,41 @@ def local_settings(path: Path = REPOSITORY / "config" / "local.env") -> dict[str
     return settings
 
 
-class LocalMailbox:
-    """Accepts every e-mail on 127.0.0.1:port and saves it as an .eml file (the registrar's inbox)."""
+class SmtpSink:
+    """An SMTP server on 127.0.0.1:port accepting every e-mail; `keep` says what becomes of it."""
 
-    def __init__(self, port: int, folder: Path) -> None:
+    def __init__(self, port: int) -> None:
         from aiosmtpd.controller import Controller
 
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        self.port = port
         self._controller = Controller(self, hostname="127.0.0.1", port=port)
 
+    def keep(self, content: bytes) -> None:
+        raise NotImplementedError
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.monotonic_ns()}.eml"
-        (self.folder / name).write_bytes(envelope.content)
+        self.keep(envelope.content)
         return "250 OK"
 
-    def start(self) -> LocalMailbox:
+    def start(self) -> SmtpSink:
         self._controller.start()
         return self
 
     def stop(self) -> None:
         self._controller.stop()
+
+
+class LocalMailbox(SmtpSink):
+    """Saves every e-mail as an .eml file (the registrar's inbox)."""
+
+    def __init__(self, port: int, folder: Path) -> None:
+        super().__init__(port)
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def keep(self, content: bytes) -> None:
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{time.monotonic_ns()}.eml"
+        (self.folder / name).write_bytes(content)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import orjson
 from socialops_common.events import EventKind, PlatformActionOutcome, SocialEvent
 
 from .records import (
@@ -21,6 +19,7 @@ from .records import (
     chain_events,
     hashed_record,
     item_type_of,
+    json_text,
     sha256_hex,
 )
 
@@ -161,7 +160,7 @@ class ArchiveStore:
                 e = c.event
                 rows.append(
                     (item_ref, c.seq, c.version_no, e.event_id, e.kind.value, e.text, e.occurred_at,
-                     e.received_at, c.record, _json(e.raw), c.sha256, c.prev_hash, c.chain_hash)
+                     e.received_at, c.record, json_text(e.raw), c.sha256, c.prev_hash, c.chain_hash)
                 )
             states.append(_state_delta(item_ref, item_events_))
         await connection.copy_records_to_table("item_event", records=rows, columns=_ITEM_EVENT_COLUMNS)
@@ -364,16 +363,6 @@ def _item_key(event: SocialEvent) -> tuple[str, str, str]:
 def _hashed(event: SocialEvent, hashed: dict[str, tuple[str, str]]) -> tuple[str, str]:
     known = hashed.get(event.event_id)
     return known if known is not None else hashed_record(event)
-
-
-_RAW_JSON = json.JSONEncoder(ensure_ascii=False)  # for what orjson refuses (>64-bit ints, lone surrogates)
-
-
-def _json(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode("utf-8")  # ~6x the standard encoder, once per archived event
-    except (orjson.JSONEncodeError, UnicodeDecodeError):
-        return _RAW_JSON.encode(value)
 
 
 def _columns(rows: list[tuple[Any, ...]], width: int, array_column: int | None = None) -> list[list[Any]]:
