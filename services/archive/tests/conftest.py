@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -14,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from socialops_common.devstack import free_port
 from socialops_common.events import (
     Author,
@@ -23,30 +21,31 @@ from socialops_common.events import (
     SocialEvent,
     social_event_id,
 )
+from socialops_common.stack import SmtpSink
 
 TOKENS = "arch-token:archivist,reg-token:registrar,admin-token:admin"
 
 
-@dataclass
-class MailBox:
-    messages: list[Message] = field(default_factory=list)
+class MailBox(SmtpSink):
+    """A real SMTP server (aiosmtpd) collecting what it receives."""
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 Message accepted for delivery"
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.messages: list[Message] = []
+
+    def keep(self, content: bytes) -> None:
+        self.messages.append(message_from_bytes(content))
 
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[str, int, MailBox]]:
-    """A real SMTP server (aiosmtpd) on a free port, collecting what it receives."""
-    box = MailBox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
+    """A real SMTP server on a free port, collecting what it receives."""
+    box = MailBox(free_port())
+    box.start()
     try:
-        yield "127.0.0.1", port, box
+        yield "127.0.0.1", box.port, box
     finally:
-        controller.stop()
+        box.stop()
 
 
 def comment_event(

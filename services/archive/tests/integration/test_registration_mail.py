@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from aiosmtpd.controller import Controller
 from socialops_archive.migrations import migrate
 from socialops_archive.records import ArchiveBatch
 from socialops_archive.registration import RegistrationDesk
@@ -39,9 +38,8 @@ async def test_failed_send_stays_visible_is_retried_and_sent_once(database_url: 
         assert row["status"] == "pending" and row["attempts"] == 1 and row["last_error"]
         assert await desk.run_once() == (0, 0)  # not due yet: backoff
 
-        box = MailBox()
-        controller = Controller(box, hostname="127.0.0.1", port=port)
-        controller.start()
+        box = MailBox(port)
+        box.start()
         try:
             await asyncio.sleep(0.3)
             # Two desks (two service instances) racing for the same outbox row: one e-mail.
@@ -49,7 +47,7 @@ async def test_failed_send_stays_visible_is_retried_and_sent_once(database_url: 
             assert sum(sent for _, sent in results) == 1
             assert await desk.run_once() == (0, 0)
         finally:
-            controller.stop()
+            box.stop()
         row = await pool.fetchrow("SELECT status, attempts, last_error, sent_at FROM mail_outbox")
         assert row["status"] == "sent" and row["attempts"] == 2 and row["last_error"] is None
         assert len(box.messages) == 1
