@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
@@ -23,13 +23,14 @@ SCHEMA_VERSION = 1
 EVENT_ID_NAMESPACE = uuid.UUID("6f1c2a52-5d0e-4c36-9a55-3f1d2b7e9c10")
 
 
-def _require_utc(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("timestamps must be timezone-aware")
+def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]
+# Naive timestamps are refused by pydantic itself (AwareDatetime: "Input should have timezone
+# info"); only the move to UTC is Python. An after-validator that also checked awareness cost
+# 1.3 µs a field, on every message every service reads (measured for the archive, issue 6).
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 
 
 def utc_now() -> datetime:
