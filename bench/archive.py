@@ -34,7 +34,7 @@ from socialops_common import topics
 from socialops_common.devstack import LocalBroker, LocalDatabase
 from socialops_common.events import Author, EventKind, Platform, SocialEvent, social_event_id
 from socialops_common.kafka import ensure_topics, make_producer, to_bytes
-from socialops_common.observability import configure_logging
+from socialops_common.observability import configure_logging, tune_garbage_collector
 
 WORDS = (
     "badhuset öppettider skolan förskolan parkering bygglov cykelbana busskort biblioteket simhallen "
@@ -243,6 +243,7 @@ async def main(argv: list[str]) -> None:
         # the archive service holds only the batches it is writing.
         del events
         gc.collect()
+        tune_garbage_collector()  # as `socialops-archive serve` does once the app is built
         archive_s = await archive_from_kafka(broker.bootstrap, archive_dsn, count, args.batch, args.writers)
         rows = await stored_rows(archive_dsn)
         copy_s = await raw_copy(copy_dsn, rows, with_state=False)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import statistics
 import subprocess
@@ -32,6 +31,7 @@ from pathlib import Path
 from socialops_common.devstack import LocalBroker, free_port, wait_for_port
 from socialops_common.events import utc_now
 from socialops_common.kafka import ensure_topics, make_producer, to_bytes
+from socialops_common.observability import tune_garbage_collector
 from socialops_common.settings import CommonSettings
 from socialops_common.topics import EVENTS
 from socialops_ingest.accounts import load_inventory
@@ -198,9 +198,8 @@ def start_ingest(bootstrap: str) -> tuple[subprocess.Popen, str]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    # The same garbage-collector settings `socialops-ingest serve` uses, so the raw producer gets them too.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    # The same garbage-collector settings every service runs with (serve_http), so the raw producer gets them too.
+    tune_garbage_collector()
     broker = LocalBroker().start()
     server = None
     try:

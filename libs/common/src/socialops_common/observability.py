@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -132,6 +133,20 @@ class Stopwatch:
         self.seconds = time.perf_counter() - self._start
 
 
+# Every message makes a few dozen short-lived objects (models, dicts, rows) that reference counting
+# frees at once; the collector's passes over them are wasted. A full collection walks everything
+# loaded at start-up (about 100,000 objects, 80 ms for the archive), and the default thresholds
+# ran one every few batches. bench/archive.py: 20 % of the archive's parsing time was collection.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_garbage_collector() -> None:
+    """Once the app is built: keep what start-up loaded out of every collection (`gc.freeze`), and
+    collect the young generation every 50,000 allocations instead of 700."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def serve_http(app: Any, *, host: str, port: int, **options: Any) -> int:
     """Run `app` under uvicorn until SIGTERM/SIGINT; 0 once the graceful shutdown is done.
 
@@ -142,6 +157,7 @@ def serve_http(app: Any, *, host: str, port: int, **options: Any) -> int:
     """
     import uvicorn
 
+    tune_garbage_collector()
     received: list[int] = []
     stops = (signal.SIGTERM, signal.SIGINT)
     previous = {sig: signal.signal(sig, lambda sig, _frame: received.append(sig)) for sig in stops}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import sys
 
 from socialops_common.observability import configure_logging, serve_http
@@ -16,10 +15,6 @@ def _serve(args: argparse.Namespace, settings: IngestSettings) -> int:
     from .service import create_app
 
     configure_logging("ingest", settings.log_level, settings.log_format)
-    # Webhook bodies make many short-lived dicts: collect the young generation less often, and keep
-    # what was loaded at start-up out of every collection.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
     return serve_http(create_app(settings), host=args.host or settings.http_host,
                       port=args.port or settings.http_port, log_config=None, access_log=False)
 
