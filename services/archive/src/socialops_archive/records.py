@@ -73,12 +73,21 @@ def json_text(value: Any, *, sort_keys: bool = False) -> str:
         return _STANDARD_JSON[sort_keys].encode(value)
 
 
+# orjson writes datetimes, dates, floats and enums exactly as pydantic's JSON mode does (a property
+# test holds the two to the same text), so the model's Python values go to it directly: pydantic's
+# own conversion to JSON types cost as much again as the encoding.
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
+
+
 def canonical_record(model: BaseModel) -> str:
     """The exact text that is hashed and stored: sorted keys, no whitespace, UTF-8.
 
     `verify` hashes the stored text again, so records written by another encoder (before orjson)
     still verify: each record is checked against its own text."""
-    return json_text(model.model_dump(mode="json"), sort_keys=True)
+    try:
+        return orjson.dumps(model.model_dump(), option=_CANONICAL).decode("utf-8")
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return json_text(model.model_dump(mode="json"), sort_keys=True)
 
 
 def sha256_hex(text: str) -> str:
@@ -154,9 +163,13 @@ class ArchiveBatch:
     accounts: list[AccountRecord] = field(default_factory=list)
     # Canonical record and SHA-256 per event id, computed as each event is read (`hashed_record`).
     hashed: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The social.events.v1 partitions the events came from: the store serialises writers by them.
+    event_partitions: set[int] = field(default_factory=set)
 
-    def add_event(self, event: SocialEvent) -> None:
+    def add_event(self, event: SocialEvent, partition: int | None = None) -> None:
         self.events.append(event)
+        if partition is not None:
+            self.event_partitions.add(partition)
         # The first copy of an event id is the one archived (later copies count as duplicates).
         if event.event_id not in self.hashed:
             self.hashed[event.event_id] = hashed_record(event)

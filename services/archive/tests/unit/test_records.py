@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from socialops_archive.records import (
     GENESIS_HASH,
@@ -14,6 +14,7 @@ from socialops_archive.records import (
     canonical_record,
     chain_events,
     item_type_of,
+    json_text,
     removal_from_event,
     removal_from_outcome,
     verify_chain,
@@ -22,9 +23,13 @@ from socialops_common.events import (
     ActionOperation,
     ActionStatus,
     EventKind,
+    ModerationAction,
+    ModerationDecision,
     Platform,
     PlatformActionCommand,
     PlatformActionOutcome,
+    RuleHit,
+    TextSpan,
 )
 
 from ..conftest import comment_event
@@ -83,6 +88,42 @@ def test_canonical_record_is_stable_for_any_text(text: str) -> None:
     event = comment_event(account="a", thread="t", item="c", text=text)
     again = type(event).model_validate_json(event.model_dump_json())
     assert canonical_record(event) == canonical_record(again)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def _pydantic_json_text(model) -> str:
+    """The reference (and the encoding before orjson took the model's Python values): pydantic's JSON
+    mode, encoded with sorted keys."""
+    return json_text(model.model_dump(mode="json"), sort_keys=True)
+
+
+@given(
+    text=st.text(max_size=60) | st.none(),
+    raw=st.dictionaries(st.text(max_size=8), _JSON_VALUES, max_size=5),
+    at=st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2100, 1, 1),
+                    timezones=st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))])),
+    confidence=st.floats(min_value=0, max_value=1),
+)
+# What orjson refuses, and the standard encoder takes: an integer beyond 64 bits, a lone surrogate.
+@example(text="\ud800", raw={"id": 2**70}, at=datetime(2026, 3, 2, 9, 0, 0, 1, tzinfo=UTC), confidence=0.5)
+def test_canonical_record_is_pydantics_json_with_sorted_keys(text, raw, at, confidence) -> None:
+    event = comment_event(account="a", thread="t", item="c", text=text, at=at).model_copy(update={"raw": raw})
+    decision = ModerationDecision(
+        decision_id="d", event_id=event.event_id, platform=Platform.FACEBOOK, account_id="a", item_id="c",
+        thread_id="t", item_kind=EventKind.COMMENT_CREATED, action=ModerationAction.HIDE,
+        rules=[RuleHit(rule_id="personal_data.phone", clause="seed 001", confidence=confidence,
+                       spans=[TextSpan(start=0, end=3, label="phone")])],
+        decided_at=at,
+    )
+    for model in (event, decision):
+        assert canonical_record(model) == _pydantic_json_text(model)
 
 
 @pytest.mark.parametrize(
