@@ -40,13 +40,14 @@ class UnreadableMessage(ValueError):
     pass
 
 
-def add_to_batch(batch: ArchiveBatch, topic: str, value: bytes | None) -> None:
+def add_to_batch(batch: ArchiveBatch, record: ConsumerRecord) -> None:
     """Parse one message into the batch; `UnreadableMessage` says why it cannot be archived."""
+    topic, value = record.topic, record.value
     if not value:
         raise UnreadableMessage("empty message")
     try:
         if topic == topics.EVENTS:
-            batch.add_event(SocialEvent.model_validate_json(value))
+            batch.add_event(SocialEvent.model_validate_json(value), record.partition)
         elif topic == topics.MODERATION:
             batch.decisions.append(ModerationDecision.model_validate_json(value))
         elif topic == topics.SLA:
@@ -70,7 +71,7 @@ def parse_records(records: list[ConsumerRecord]) -> tuple[ArchiveBatch, list[tup
     batch, letters = ArchiveBatch(), []
     for record in records:
         try:
-            add_to_batch(batch, record.topic, record.value)
+            add_to_batch(batch, record)
         except UnreadableMessage as error:
             letters.append((record, str(error)))
     return batch, letters
@@ -102,7 +103,7 @@ class PendingBatch:
             self.count += len(records)
             for record in records:
                 try:
-                    add_to_batch(self.batch, record.topic, record.value)
+                    add_to_batch(self.batch, record)
                 except UnreadableMessage as error:
                     self.letters.append((record, str(error)))
                 parsed += 1

@@ -145,17 +145,36 @@ async def test_verify_names_a_tampered_row(store: ArchiveStore, database_url: st
 
 
 async def test_concurrent_writers_on_one_item_keep_one_unbroken_chain(store: ArchiveStore) -> None:
-    """During a rebalance two consumers can briefly write the same thread: the chain stays whole."""
+    """During a rebalance two consumers can briefly write the same partition: the chain stays whole."""
     account, thread, item = unique("page"), unique("post"), unique("c")
     edits = [comment_event(account=account, thread=thread, item=item, kind=EventKind.COMMENT_EDITED,
                            text=f"version {n}", version=str(n)) for n in range(40)]
     await store.write(ArchiveBatch(events=[comment_event(account=account, thread=thread, item=item)]))
-    await asyncio.gather(*(store.write(ArchiveBatch(events=edits[n::4])) for n in range(4)))
+    await asyncio.gather(*(store.write(ArchiveBatch(events=edits[n::4], event_partitions={5})) for n in range(4)))
     async with store.pool.acquire() as connection:
         report = await verify_archive(connection)
         seqs = [r["seq"] for r in await connection.fetch("SELECT seq FROM item_event ORDER BY seq")]
     assert report.ok, report.broken
     assert seqs == list(range(1, 42))
+
+
+async def test_writers_wait_only_for_writers_of_the_same_partition(store: ArchiveStore) -> None:
+    """The archive's concurrent writers each have partitions of their own: none waits for another."""
+    account = unique("page")
+
+    def batch(partition: int) -> ArchiveBatch:
+        thread = unique("post")
+        return ArchiveBatch(events=[comment_event(account=account, thread=thread, item=unique("c"))],
+                            event_partitions={partition})
+
+    async with store.pool.acquire() as holder, holder.transaction():
+        # Another writer is in the middle of a batch from partition 1.
+        await holder.execute("SELECT pg_advisory_xact_lock(6083, 1)")
+        assert (await asyncio.wait_for(store.write(batch(2)), 10)).events_archived == 1
+        same_partition = asyncio.create_task(store.write(batch(1)))
+        await asyncio.sleep(0.5)
+        assert not same_partition.done()
+    assert (await asyncio.wait_for(same_partition, 10)).events_archived == 1
 
 
 async def test_a_batch_of_new_and_already_archived_items_appends_only_what_is_new(store: ArchiveStore) -> None:

@@ -35,6 +35,7 @@ async def test_polls_accumulate_in_partition_order_with_unreadable_messages_set_
     assert [(r.offset, reason.split(":")[0]) for r, reason in pending.letters] == [
         (11, f"invalid {topics.EVENTS} message")]
     assert pending.batch.hashed[edit.event_id] == hashed_record(edit)
+    assert pending.batch.event_partitions == {0, 1}  # what the store serialises writers by
 
 
 def test_an_event_read_twice_keeps_the_hash_of_its_first_copy() -> None:
