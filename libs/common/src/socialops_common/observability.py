@@ -136,7 +136,7 @@ class Stopwatch:
 # Every message makes a few dozen short-lived objects (models, dicts, rows) that reference counting
 # frees at once; the collector's passes over them are wasted. A full collection walks everything
 # loaded at start-up (about 100,000 objects, 80 ms for the archive), and the default thresholds
-# ran one every few batches. bench/archive.py: 20 % of the archive's parsing time was collection.
+# ran one every few batches. bench/archive.py: a quarter of the archive's parsing time was collection.
 GC_THRESHOLDS = (50_000, 20, 100)
 
 

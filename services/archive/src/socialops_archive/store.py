@@ -116,7 +116,7 @@ class ArchiveStore:
         # item's events share a partition (keyed by thread) and each writer has partitions of its
         # own, so writers never wait for each other, except two consumers briefly given the same
         # partition by a rebalance. Locking items instead (256 buckets, as before) made the archive's
-        # concurrent writers take turns: bench/archive.py wrote 25 % more events/s without it. Should
+        # concurrent writers take turns: bench/archive.py wrote 20–27 % more events/s without it. Should
         # one item's events still arrive on two partitions at once, its unique keys refuse the
         # second write, which is retried.
         await connection.execute(
