@@ -31,7 +31,7 @@ async def test_failed_send_stays_visible_is_retried_and_sent_once(database_url: 
         comment_event(account=account, thread=thread, item=item, kind=EventKind.COMMENT_DELETED_BY_CITY,
                       text=None),
     ]))
-    desk = RegistrationDesk(pool, settings)
+    desk, other_instance = RegistrationDesk(pool, settings), RegistrationDesk(pool, settings)
     try:
         assert await desk.run_once() == (1, 0)
         row = await pool.fetchrow("SELECT status, attempts, last_error FROM mail_outbox")
@@ -43,7 +43,7 @@ async def test_failed_send_stays_visible_is_retried_and_sent_once(database_url: 
         try:
             await asyncio.sleep(0.3)
             # Two desks (two service instances) racing for the same outbox row: one e-mail.
-            results = await asyncio.gather(desk.run_once(), RegistrationDesk(pool, settings).run_once())
+            results = await asyncio.gather(desk.run_once(), other_instance.run_once())
             assert sum(sent for _, sent in results) == 1
             assert await desk.run_once() == (0, 0)
         finally:
@@ -53,4 +53,6 @@ async def test_failed_send_stays_visible_is_retried_and_sent_once(database_url: 
         assert len(box.messages) == 1
         assert "raderad" in box.messages[0]["Subject"]
     finally:
+        desk.close()
+        other_instance.close()
         await pool.close()
