@@ -256,10 +256,20 @@ async def main(argv: list[str]) -> None:
         print(f"raw COPY of item and item_event only: {copy_rate:,.0f} events/s ({copy_s:.1f} s)")
         print(f"archive / raw COPY of the same rows: {archive_rate / copy_all_rate:.0%} (target >= 50%); "
               f"/ item and item_event only: {archive_rate / copy_rate:.0%}")
-        timings = await search_latency(archive_dsn, args.queries)
-        for label, values in timings.items():
-            print(f"{label:>28}: p50 {percentile(values, 50) * 1000:6.1f} ms   p95 {percentile(values, 95) * 1000:6.1f} ms"
-                  f"   ({len(values)} requests through the API)")
+        # Right after the load the planner's statistics are whatever autovacuum last gathered (maybe
+        # when the tables were a fraction of their size); in service, autovacuum keeps them current.
+        for stats in ("statistics as the load left them", "after ANALYZE"):
+            if stats == "after ANALYZE":
+                connection = await asyncpg.connect(archive_dsn)
+                try:
+                    await connection.execute("ANALYZE")
+                finally:
+                    await connection.close()
+            print(f"search, {stats}:")
+            timings = await search_latency(archive_dsn, args.queries)
+            for label, values in timings.items():
+                print(f"{label:>28}: p50 {percentile(values, 50) * 1000:6.1f} ms   "
+                      f"p95 {percentile(values, 95) * 1000:6.1f} ms   ({len(values)} requests through the API)")
         print("(shared 2-core machine: numbers are noisy)")
     finally:
         for name in names:
