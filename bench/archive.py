@@ -211,6 +211,13 @@ async def search_latency(dsn: str, queries: int) -> dict[str, list[float]]:
     return timings
 
 
+def print_search_latency(statistics: str, timings: dict[str, list[float]]) -> None:
+    print(f"search, {statistics}:")
+    for label, values in timings.items():
+        print(f"{label:>28}: p50 {percentile(values, 50) * 1000:6.1f} ms   "
+              f"p95 {percentile(values, 95) * 1000:6.1f} ms   ({len(values)} requests through the API)")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -258,18 +265,13 @@ async def main(argv: list[str]) -> None:
               f"/ item and item_event only: {archive_rate / copy_rate:.0%}")
         # Right after the load the planner's statistics are whatever autovacuum last gathered (maybe
         # when the tables were a fraction of their size); in service, autovacuum keeps them current.
-        for stats in ("statistics as the load left them", "after ANALYZE"):
-            if stats == "after ANALYZE":
-                connection = await asyncpg.connect(archive_dsn)
-                try:
-                    await connection.execute("ANALYZE")
-                finally:
-                    await connection.close()
-            print(f"search, {stats}:")
-            timings = await search_latency(archive_dsn, args.queries)
-            for label, values in timings.items():
-                print(f"{label:>28}: p50 {percentile(values, 50) * 1000:6.1f} ms   "
-                      f"p95 {percentile(values, 95) * 1000:6.1f} ms   ({len(values)} requests through the API)")
+        print_search_latency("statistics as the load left them", await search_latency(archive_dsn, args.queries))
+        connection = await asyncpg.connect(archive_dsn)
+        try:
+            await connection.execute("ANALYZE")
+        finally:
+            await connection.close()
+        print_search_latency("after ANALYZE", await search_latency(archive_dsn, args.queries))
         print("(shared 2-core machine: numbers are noisy)")
     finally:
         for name in names:
