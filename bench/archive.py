@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import gc
 import io
+import os
 import random
 import sys
 import time
@@ -22,8 +23,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
+import psutil
 import uvloop
 from aiokafka import AIOKafkaProducer
+from cpu import process_cpu_seconds
 from socialops_archive import metrics as archive_metrics
 from socialops_archive.consumer import ArchiveConsumer
 from socialops_archive.main import build_app
@@ -96,7 +99,20 @@ async def produce(bootstrap: str, events: list[SocialEvent]) -> float:
     return time.perf_counter() - began
 
 
-async def archive_from_kafka(bootstrap: str, dsn: str, expected: int, batch: int, writers: int) -> float:
+def cpu_now(broker: LocalBroker) -> dict[str, float]:
+    """CPU seconds so far of the archive consumer (it runs in this process), of PostgreSQL (every
+    `postgres` process on this machine: the benchmark's own server or the shared one) and of the broker."""
+    return {
+        "archive (this process)": process_cpu_seconds(psutil.Process()),
+        "postgresql": sum(process_cpu_seconds(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"),
+        "broker (tansu)": process_cpu_seconds(psutil.Process(broker.process.pid)) if broker.process else 0.0,
+    }
+
+
+async def archive_from_kafka(broker: LocalBroker, dsn: str, expected: int, batch: int,
+                             writers: int) -> tuple[float, dict[str, float]]:
+    """Seconds to archive `expected` events from Kafka, and the CPU seconds each process used meanwhile."""
+    bootstrap = broker.bootstrap
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
     async with pool.acquire() as connection:
         await migrate(connection)
@@ -113,7 +129,7 @@ async def archive_from_kafka(bootstrap: str, dsn: str, expected: int, batch: int
     joining = time.perf_counter()
     while not consumer.consumer.assignment():  # noqa: ASYNC110 - aiokafka offers no join event
         await asyncio.sleep(0.001)
-    began = time.perf_counter()
+    began, cpu_before = time.perf_counter(), cpu_now(broker)
     print(f"consumer group joined in {began - joining:.2f} s (not counted)")
     try:
         # The consumer counts what each committed transaction archived: watching that counter costs
@@ -121,6 +137,7 @@ async def archive_from_kafka(bootstrap: str, dsn: str, expected: int, batch: int
         while _events_archived() - archived_before < expected:  # noqa: ASYNC110 - polls a counter
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - began
+        cpu_used = {name: seconds - cpu_before[name] for name, seconds in cpu_now(broker).items()}
         stored = await pool.fetchval("SELECT count(*) FROM item_event")
         if stored != expected:
             raise SystemExit(f"archived {stored} events, expected {expected}")
@@ -130,7 +147,7 @@ async def archive_from_kafka(bootstrap: str, dsn: str, expected: int, batch: int
         await asyncio.gather(task, return_exceptions=True)
         await producer.stop()
         await pool.close()
-    return elapsed
+    return elapsed, cpu_used
 
 
 def _events_archived() -> float:
@@ -251,13 +268,16 @@ async def main(argv: list[str]) -> None:
         del events
         gc.collect()
         tune_garbage_collector()  # as `socialops-archive serve` does once the app is built
-        archive_s = await archive_from_kafka(broker.bootstrap, archive_dsn, count, args.batch, args.writers)
+        archive_s, cpu_used = await archive_from_kafka(broker, archive_dsn, count, args.batch, args.writers)
         rows = await stored_rows(archive_dsn)
         copy_s = await raw_copy(copy_dsn, rows, with_state=False)
         copy_all_s = await raw_copy(copy_all_dsn, rows, with_state=True)
         archive_rate, copy_rate, copy_all_rate = (count / t for t in (archive_s, copy_s, copy_all_s))
         print(f"archived from Kafka: {archive_rate:,.0f} events/s ({archive_s:.1f} s, batch {args.batch}, {args.writers} writers; "
               "dedup, hash chain, item state, search vector, registrations)")
+        print("CPU while archiving: " + ", ".join(
+            f"{name} {seconds / count * 1e6:.1f} µs/event ({seconds / archive_s:.2f} cores)"
+            for name, seconds in cpu_used.items()) + f"; {sum(cpu_used.values()) / archive_s:.2f} of {os.cpu_count()} cores busy")
         print(f"raw COPY of the same rows (item, item_event, item_state): {copy_all_rate:,.0f} events/s "
               f"({copy_all_s:.1f} s)")
         print(f"raw COPY of item and item_event only: {copy_rate:,.0f} events/s ({copy_s:.1f} s)")

@@ -34,6 +34,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 
+from cpu import process_cpu_seconds  # noqa: E402
 from harness import ACCOUNTS_FILE, SECRETS, DeliveryLog, Stack, consumer_lag, send_traffic  # noqa: E402
 from socialops_ingest.accounts import load_inventory  # noqa: E402
 from socialops_ingest.payloads import Secrets  # noqa: E402
@@ -47,34 +48,17 @@ def traffic(seed: int, batch: int):
     return generator.deliveries(datetime.now(UTC) - timedelta(days=1), batch=batch, step=timedelta(seconds=2))
 
 
-def _cpu(process: psutil.Process, with_children: bool = False) -> float:
-    try:
-        times = process.cpu_times()
-        total = times.user + times.system
-        if with_children:  # PostgreSQL backends, the archive's render process: live and exited
-            total += times.children_user + times.children_system
-            for child in process.children(recursive=True):
-                try:
-                    child_times = child.cpu_times()
-                    total += child_times.user + child_times.system
-                except psutil.NoSuchProcess:
-                    pass
-        return total
-    except psutil.NoSuchProcess:
-        return 0.0
-
-
 def cpu_seconds(stack: Stack) -> dict[str, float]:
     """CPU seconds used so far by each part of the platform and by this sender."""
-    used = {name: _cpu(psutil.Process(service.process.pid), with_children=True)
+    used = {name: process_cpu_seconds(psutil.Process(service.process.pid), with_children=True)
             for name, service in stack.services.items()
             if service.process}
     if stack.broker and stack.broker.process:
-        used["broker (tansu)"] = _cpu(psutil.Process(stack.broker.process.pid))
+        used["broker (tansu)"] = process_cpu_seconds(psutil.Process(stack.broker.process.pid))
     postmaster = stack.database.data_dir / "postmaster.pid" if stack.database and stack.database.data_dir else None
     if postmaster and postmaster.exists():
-        used["postgresql"] = _cpu(psutil.Process(int(postmaster.read_text().split()[0])), with_children=True)
-    used["sender (this bench)"] = _cpu(psutil.Process())
+        used["postgresql"] = process_cpu_seconds(psutil.Process(int(postmaster.read_text().split()[0])), with_children=True)
+    used["sender (this bench)"] = process_cpu_seconds(psutil.Process())
     return used
 
 
