@@ -1,4 +1,4 @@
-"""Run `eark-validator` offline: its vocabulary lookups are answered from shared/vocabularies/csip/."""
+"""Run `eark-validator` offline: its vocabulary lookups are answered from the packaged CSIP vocabularies."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from unittest import mock
 
-VOCABULARIES = Path(__file__).resolve().parents[3] / ".." / "shared" / "vocabularies" / "csip"
+from socialops_archive.export import VOCABULARIES
 
 
 def _local_urlopen(url: str, *args: object, **kwargs: object):  # noqa: ANN202 - file object
@@ -17,8 +17,6 @@ def _local_urlopen(url: str, *args: object, **kwargs: object):  # noqa: ANN202 -
 
 def validate_package(path: Path) -> object:
     """The validator's report for a zip or folder at specification 2.1.0."""
-    if not VOCABULARIES.is_dir():
-        raise FileNotFoundError(f"the CSIP vocabularies are expected in {VOCABULARIES.resolve()} (shared/ beside the repo)")
     with mock.patch("urllib.request.urlopen", _local_urlopen):
         for module in [m for m in sys.modules if m.startswith("eark_validator")]:
             del sys.modules[module]
