@@ -9,15 +9,110 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from .devstack import LocalBroker, LocalDatabase
 from .kafka import ensure_topics
+
+# Every process the test session starts inherits this variable (directly or through a grandchild whose
+# parent has died), so at the end the session can find what it left running.
+SESSION_MARKER = "SOCIALOPS_TEST_SESSION"
+# A process may take this long to exit after the session stopped it (SIGTERM handlers, xdist workers).
+LEFTOVER_GRACE_S = float(os.environ.get("SOCIALOPS_TEST_LEFTOVER_GRACE_S", "10"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault(SESSION_MARKER, f"{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def _is_interpreter_helper(process: psutil.Process) -> bool:
+    """multiprocessing's resource tracker lives exactly as long as this interpreter; not a leak."""
+    return "multiprocessing.resource_tracker" in " ".join(process.cmdline())
+
+
+def processes_left_by_session(marker: str, *, exclude: set[int]) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter():
+        if process.pid in exclude:
+            continue
+        try:
+            if process.environ().get(SESSION_MARKER) != marker or process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if not _is_interpreter_helper(process):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def _describe(process: psutil.Process) -> str:
+    try:
+        return f"pid {process.pid} {process.name()}: {' '.join(process.cmdline())[:300]}"
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return f"pid {process.pid} (gone while reporting)"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if a process the session started is still alive at its end (and stop it).
+
+    Only the process that started the session checks (under xdist: the controller, after its workers);
+    a worker's own leftovers carry the same marker, so the controller sees them too.
+    """
+    if hasattr(session.config, "workerinput"):
+        return
+    marker = os.environ.get(SESSION_MARKER)
+    if not marker or not marker.startswith(f"{os.getpid()}-"):
+        return  # the marker came from an outer session (a pytest run inside a test)
+    me = os.getpid()
+    deadline = time.monotonic() + LEFTOVER_GRACE_S
+    left = processes_left_by_session(marker, exclude={me})
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = processes_left_by_session(marker, exclude={me})
+    if not left:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = ["processes started by this test session are still alive at its end:"]
+    lines += [f"  {_describe(process)}" for process in left]
+    for line in lines:
+        if reporter is not None:
+            reporter.write_line(line, red=True)
+        else:
+            print(line)
+    for process in left:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def required_tool(command: str, install: str) -> str:
+    """The path of an external program a test needs (promtool, chromium, pdftoppm ...).
+
+    Missing on a developer's machine: the test is skipped and says how to install it. Missing under
+    `CI=true`: the test fails with the same words, because CI must never pass by skipping what it checks.
+    """
+    path = shutil.which(command)
+    if path:
+        return path
+    message = f"{command} is not installed; install it with: {install}"
+    if running_in_ci():
+        pytest.fail(f"{message} (CI=true: a missing tool fails the run; .ci/run installs it)", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

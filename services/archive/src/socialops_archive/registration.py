@@ -13,6 +13,8 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -124,6 +126,23 @@ async def _removal_reason(connection: asyncpg.Connection, removal: Any) -> str:
     return "; ".join(filter(None, [rules or record.get("action"), why]))
 
 
+def _start_render_worker(niceness: int) -> None:
+    """Initialiser of the render process: a lower CPU priority, and gone when its parent is gone.
+
+    A parent killed with SIGKILL (a crash, an OOM kill, the fault tests) cannot shut its pool down;
+    without this the render process would wait on its pipe forever, an orphan holding memory.
+    """
+    os.nice(niceness)
+    parent = os.getppid()
+
+    def exit_with_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=exit_with_parent, name="exit-with-parent", daemon=True).start()
+
+
 class RegistrationDesk:
     """Renders pending snapshots and sends pending e-mails; `run()` loops, `run_once()` is one pass."""
 
@@ -140,7 +159,7 @@ class RegistrationDesk:
         if self._renderer is None:
             self._renderer = ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=os.nice, initargs=(self.settings.snapshot_render_nice,),
+                initializer=_start_render_worker, initargs=(self.settings.snapshot_render_nice,),
             )
         return self._renderer
 
