@@ -21,13 +21,13 @@ import ast
 import copy
 import importlib
 import re
-import shutil
 import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
+from socialops_common.testing import required_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
@@ -181,9 +181,7 @@ def test_secrets_come_from_env_and_are_never_written_in_compose():
 
 
 def test_promtool_accepts_the_prometheus_config_and_its_rules():
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (apt-get install prometheus)")
+    promtool = required_tool("promtool", "apt-get install -y prometheus")
     result = subprocess.run([promtool, "check", "config", "prometheus.yml"], cwd=ROOT / "ops" / "prometheus",
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -273,18 +271,18 @@ def test_the_cluster_override_sets_only_variables_the_code_reads():
     assert sorted(set(VARIABLE.findall(text)) - (settings_variables() | literal_variables())) == []
 
 
-AMTOOL = shutil.which("amtool")
-needs_amtool = pytest.mark.skipif(AMTOOL is None, reason="amtool is not installed (apt-get install prometheus-alertmanager)")
 ALERTMANAGER_CONFIG = str(ROOT / "ops" / "alertmanager" / "alertmanager.yml")
 
 
-@needs_amtool
+def amtool() -> str:
+    return required_tool("amtool", "apt-get install -y prometheus-alertmanager")
+
+
 def test_amtool_accepts_the_alertmanager_config():
-    result = subprocess.run([AMTOOL, "check-config", ALERTMANAGER_CONFIG], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([amtool(), "check-config", ALERTMANAGER_CONFIG], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@needs_amtool
 @pytest.mark.parametrize("labels, receiver", [
     (["alertname=ServiceDown", "severity=critical", "service=sla"], "operations-urgent"),
     (["alertname=CircuitOpen", "severity=critical", "circuit=sla-consumer"], "operations-urgent"),
@@ -294,7 +292,7 @@ def test_amtool_accepts_the_alertmanager_config():
     (["alertname=PoisonMessages", "severity=warning"], "operations"),
 ])
 def test_each_kind_of_alert_reaches_the_people_who_act_on_it(labels, receiver):
-    result = subprocess.run([AMTOOL, "config", "routes", "test", f"--config.file={ALERTMANAGER_CONFIG}", *labels],
+    result = subprocess.run([amtool(), "config", "routes", "test", f"--config.file={ALERTMANAGER_CONFIG}", *labels],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == receiver

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 from socialops_common.lag import CONSUMER_LAG
 from socialops_common.resilience import CIRCUIT_OPEN, POISONED, RETRIES
+from socialops_common.testing import required_tool
 from socialops_sla.metrics import SlaMetrics
 
 OPS = Path(__file__).resolve().parents[4] / "ops"
@@ -116,22 +115,19 @@ def test_scrape_config_covers_every_service() -> None:
     assert targets == {"ingest:8080", "moderation:8081", "sla:8082", "archive:8083"}
 
 
-PROMTOOL = shutil.which("promtool")
-needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None, reason="promtool is not installed (apt-get install -y prometheus; .ci/run installs it)")
+def promtool() -> str:
+    return required_tool("promtool", "apt-get install -y prometheus")
 
 
-@needs_promtool
 def test_promtool_checks_the_config() -> None:
-    result = subprocess.run([PROMTOOL, "check", "config", "prometheus.yml"], cwd=OPS / "prometheus",
+    result = subprocess.run([promtool(), "check", "config", "prometheus.yml"], cwd=OPS / "prometheus",
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@needs_promtool
 def test_promtool_alert_rule_tests() -> None:
     tests = sorted(str(p) for p in (OPS / "prometheus" / "tests").glob("*.yml"))
     assert tests
-    result = subprocess.run([PROMTOOL, "test", "rules", *tests], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([promtool(), "test", "rules", *tests], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("SUCCESS") == len(tests)
