@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from socialops_common.devstack import free_port, service_environment, wait_for_port
 
@@ -47,10 +48,14 @@ def test_serve_is_ready_on_broker_and_database_and_stops_cleanly_on_sigterm(serv
     port = free_port()
     log_path = tmp_path / f"{service}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen([str(BIN / f"socialops-{service}"), "serve", "--host", "127.0.0.1",
-                                    "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        # No --host: by default a service listens on loopback only (containers pass --host 0.0.0.0).
+        process = subprocess.Popen([str(BIN / f"socialops-{service}"), "serve", "--port", str(port)],
+                                   env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port("127.0.0.1", port, timeout=60)
+        listening = {c.laddr.ip for c in psutil.Process(process.pid).net_connections(kind="inet")
+                     if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
+        assert listening == {"127.0.0.1"}, f"{service} listens on {listening}"
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             deadline = time.monotonic() + 60
             while (ready := client.get("/readyz")).status_code != 200:

@@ -38,6 +38,10 @@ SERVICES = (
 )
 
 
+# The start-up table's first column: the longest name ("moderation") and two spaces.
+NAME_WIDTH = max(len(spec.name) for spec in SERVICES) + 2
+
+
 def _installed(command: str) -> str | None:
     local = Path(sys.executable).parent / command
     return str(local) if local.exists() else shutil.which(command)
@@ -110,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(ensure_topics(bootstrap))
     database = LocalDatabase.find_or_start(os.environ.get("SOCIALOPS_DATABASE_URL"))
     database_url = asyncio.run(database.create_database(args.database))
-    print(f"broker    kafka://{bootstrap}  (tansu, memory storage)")
-    print(f"database  {database_url}")
+    print(f"{'broker':<{NAME_WIDTH}}kafka://{bootstrap}  (tansu, memory storage)")
+    print(f"{'database':<{NAME_WIDTH}}{database_url}")
 
     extra = local_settings()
     mailbox = None
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     if not port_open("127.0.0.1", smtp_port):
         try:
             mailbox = LocalMailbox(smtp_port, REPOSITORY / "var" / "mail").start()
-            print(f"mailbox   smtp://127.0.0.1:{smtp_port}  (saved to var/mail/)")
+            print(f"{'mailbox':<{NAME_WIDTH}}smtp://127.0.0.1:{smtp_port}  (saved to var/mail/)")
         except ImportError:
             print("no local SMTP server (aiosmtpd missing): registration e-mails stay queued")
 
@@ -130,13 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         if command is None:
             continue
         env_for = dict(env, SOCIALOPS_HTTP_PORT=str(spec.port))
-        processes.append((spec, subprocess.Popen([command, "serve", "--port", str(spec.port)], env=env_for)))
+        # Loopback only: the local settings are demo secrets and shared tokens, not for the network.
+        processes.append((spec, subprocess.Popen(
+            [command, "serve", "--host", "127.0.0.1", "--port", str(spec.port)], env=env_for)))
     for spec, process in processes:
         try:
             wait_for_port("127.0.0.1", spec.port, timeout=60)
-            print(f"{spec.name:<10}http://127.0.0.1:{spec.port}  (/metrics /healthz /readyz)")
+            print(f"{spec.name:<{NAME_WIDTH}}http://127.0.0.1:{spec.port}  (/metrics /healthz /readyz)")
         except TimeoutError:
-            print(f"{spec.name:<10}did not start (exit code {process.poll()})")
+            print(f"{spec.name:<{NAME_WIDTH}}did not start (exit code {process.poll()})")
     print("Ctrl-C stops everything.")
 
     stopping = False

@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the API, the consumer and the workers")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (containers pass 0.0.0.0)")
     serve.add_argument("--port", type=int, default=8083)
     commands.add_parser("verify", help="check every hash and chain link; exit 1 when one is broken")
     commands.add_parser("migrate", help="apply the SQL migrations")

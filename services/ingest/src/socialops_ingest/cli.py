@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     serve = commands.add_parser("serve", help="run the webhook receivers (HTTP)")
     serve.add_argument("--port", type=int, default=None, help="default: SOCIALOPS_HTTP_PORT or 8080")
-    serve.add_argument("--host", default=None, help="default: SOCIALOPS_HTTP_HOST or 0.0.0.0")
+    serve.add_argument("--host", default=None, help="default: SOCIALOPS_HTTP_HOST or 127.0.0.1 (containers pass 0.0.0.0)")
     serve.set_defaults(handler=_serve)
 
     accounts = commands.add_parser("accounts", help="the account inventory")

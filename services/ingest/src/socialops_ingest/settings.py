@@ -17,5 +17,5 @@ class IngestSettings(CommonSettings):
     max_body_bytes: int = 1024 * 1024
     # How long a webhook waits for the broker's acknowledgement before answering 503.
     publish_timeout_s: float = 5.0
-    http_host: str = "0.0.0.0"
+    http_host: str = "127.0.0.1"
     http_port: int = 8080

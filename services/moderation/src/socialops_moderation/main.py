@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="socialops-moderation", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the service (HTTP API + consumers)")
-    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (containers pass 0.0.0.0)")
     serve.add_argument("--port", type=int, default=None)
     args = parser.parse_args(argv)
     settings = ModerationSettings()
