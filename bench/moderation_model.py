@@ -5,7 +5,7 @@
 A character n-gram TF-IDF + logistic regression (scikit-learn) is trained on eval_dev + eval_holdout
 (spam sequences left out: they need history) and evaluated only on eval_blind, which neither the
 model nor the rules were tuned on; the rules are scored on the same items. Nothing is shipped from
-this: the model is an experiment (see README, moderation).
+this: the model is an experiment (see docs/moderation.md).
 """
 
 from __future__ import annotations

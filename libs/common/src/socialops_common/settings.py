@@ -1,7 +1,7 @@
 """Settings from environment variables, all prefixed `SOCIALOPS_`.
 
 Each service subclasses `CommonSettings` for its own fields; the prefix stays the same so that
-operators find every knob under one name (see README, "Configuration").
+operators find every knob under one name (docs/development.md, "Configuration reference").
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ write then survives one broker down, and is refused rather than kept on one copy
 
 Safe on every start: missing topics are created; an existing topic with fewer partitions than
 configured is grown (Kafka cannot shrink a topic; more partitions = more consumers of one group
-working in parallel — note that keys move to other partitions, see README "Scale consumers").
+working in parallel — note that keys move to other partitions, see docs/operations.md, scaling).
 """
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     publish.set_defaults(handler=_accounts_publish)
 
     importer = commands.add_parser(
-        "import", help="replay an NDJSON file: canonical events, or recorded signed webhooks (see README)"
+        "import", help="replay an NDJSON file: canonical events, or recorded signed webhooks (see docs/platforms.md)"
     )
     importer.add_argument("file")
     importer.set_defaults(handler=_import)

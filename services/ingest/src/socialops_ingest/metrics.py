@@ -1,4 +1,4 @@
-"""Prometheus metrics of the ingest service (names are part of the ops contract: see README)."""
+"""Prometheus metrics of the ingest service (names are part of the ops contract: see docs/operations.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ingest settings: environment variables prefixed `SOCIALOPS_` (see README, "ingest")."""
+"""Ingest settings: environment variables prefixed `SOCIALOPS_` (docs/development.md, "Configuration reference")."""
 
 from __future__ import annotations
 

@@ -101,7 +101,7 @@ def _mets_root(objid: str, label: str, created: str, organisation: str) -> etree
     software = etree.SubElement(header, _m("agent"), ROLE="CREATOR", TYPE="OTHER", OTHERTYPE="SOFTWARE")
     etree.SubElement(software, _m("name")).text = SOFTWARE
     # CSIP15/16: exactly one note, csip:NOTETYPE="SOFTWARE VERSION". (eark-validator 1.1.3's SIP14
-    # also wants an unqualified @NOTETYPE on it, which the METS schema forbids: see the README.)
+    # also wants an unqualified @NOTETYPE on it, which the METS schema forbids: see docs/archive.md.)
     etree.SubElement(software, _m("note"), attrib={f"{{{CSIP}}}NOTETYPE": "SOFTWARE VERSION"}).text = SOFTWARE_VERSION
     # The archive creator ("arkivbildare"): the department that owns the account.
     owner = etree.SubElement(header, _m("agent"), ROLE="ARCHIVIST", TYPE="ORGANIZATION")
