@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/common $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 STAMP := $(VENV)/.installed
+# Test files run in parallel (pytest-xdist), each worker with its own broker and its own databases; a
+# file stays on one worker so its module-scoped stacks start once. `make test TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 .PHONY: install run test test-fast lint bench clean simulate
 
@@ -19,10 +23,10 @@ run: install
 	$(BIN)/socialops-stack
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 lint: install
 	$(BIN)/ruff check libs services tests bench

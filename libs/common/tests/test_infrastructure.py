@@ -16,7 +16,7 @@ async def test_dead_letters_reach_the_topic_with_reason_and_raw_body(kafka_boots
     finally:
         await producer.stop()
     found = await read_topic(
-        kafka_bootstrap, DEADLETTER, expected=1, where=lambda v: v["dead_letter_id"] == letter.dead_letter_id
+        kafka_bootstrap, DEADLETTER, expected=1, where=lambda v: v.get("dead_letter_id") == letter.dead_letter_id
     )
     assert len(found) == 1
     assert found[0][1]["reason"] == "not json"

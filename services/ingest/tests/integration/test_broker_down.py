@@ -41,7 +41,7 @@ async def test_broker_unreachable_gives_503_and_the_retry_after_it_is_back_publi
             retried = await client.post(delivery.path, content=delivery.body, headers=delivery.headers)
             assert retried.status_code == 200
             assert (await client.get("/readyz")).status_code == 200
-            found = await read_topic(bootstrap, EVENTS, expected=3, where=lambda v: v["item_id"].startswith(run))
+            found = await read_topic(bootstrap, EVENTS, expected=3, where=lambda v: str(v.get("item_id", "")).startswith(run))
         finally:
             broker.stop()
     assert sorted(v["item_id"] for _, v in found) == [f"{run}_0", f"{run}_1", f"{run}_2"]

@@ -48,7 +48,7 @@ async def test_import_replays_exported_events_and_recorded_webhooks(kafka_bootst
     assert not report.ok  # a refused webhook makes the command exit 1
 
     found = {v["item_id"]: v for _, v in await read_topic(kafka_bootstrap, EVENTS, expected=2,
-                                                          where=lambda v: v["item_id"].startswith(run))}
+                                                          where=lambda v: str(v.get("item_id", "")).startswith(run))}
     assert set(found) == {f"{run}_1", f"{run}_2"}
     assert found[f"{run}_1"]["event_id"] == exported.event_id  # replayed unchanged: consumers dedupe
     (letter,) = [v for _, v in await read_topic(kafka_bootstrap, DEADLETTER, expected=1,
