@@ -16,7 +16,7 @@ install: $(STAMP)
 $(STAMP): constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
-		-r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+		-r requirements-dev.txt -e "libs/common[local]" $(addprefix -e ,$(filter-out libs/common,$(PACKAGES)))
 	touch $(STAMP)
 
 run: install

@@ -26,3 +26,13 @@ class CommonSettings(BaseSettings):
     # fetches on a busy Apache Kafka. It did not help tansu (bench/e2e.py: broker CPU rose).
     kafka_fetch_min_bytes: int = 1
     kafka_fetch_max_wait_ms: int = 500
+    # Identity (docs/operations.md, "Signing in"): JWT access tokens of the city's OpenID Connect
+    # provider; without an issuer, only machine tokens are accepted.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_roles_claim: str = "roles"
+    oidc_departments_claim: str = "departments"
+    oidc_clock_skew_s: int = 60
+    oidc_jwks_refetch_s: float = 30.0
+    # Static tokens for machine clients only: "name:role[+role]:token", comma-separated.
+    machine_tokens: str = ""
