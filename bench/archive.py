@@ -203,7 +203,7 @@ async def raw_copy(dsn: str, rows: dict[str, object], with_state: bool) -> float
 
 
 async def search_latency(dsn: str, queries: int) -> dict[str, list[float]]:
-    settings = ArchiveSettings(database_url=dsn, archive_tokens="bench:registrar", smtp_port=1)
+    settings = ArchiveSettings(database_url=dsn, machine_tokens="bench:registrar:bench", smtp_port=1)
     app = build_app(settings, consume=False, background=False)
     rng = random.Random(3)
     timings: dict[str, list[float]] = {"full-text": [], "full-text + account + dates": [], "item": []}

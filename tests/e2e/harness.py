@@ -40,9 +40,9 @@ SECRETS = {
     "SOCIALOPS_META_VERIFY_TOKEN": "e2e-verify",
     "SOCIALOPS_X_CONSUMER_SECRET": "e2e-x-secret",
     "SOCIALOPS_LINKEDIN_CLIENT_SECRET": "e2e-linkedin-secret",
-    "SOCIALOPS_ARCHIVE_TOKENS": "e2e-archivist:archivist,e2e-registrar:registrar,e2e-admin:admin",
-    "SOCIALOPS_MODERATION_REVIEW_TOKENS": "e2e-editor:editor",
-    "SOCIALOPS_SLA_STAFF_TOKENS": "e2e-staff:staff",
+    # machine clients name:role:token (people sign in through the identity provider; the console's tests)
+    "SOCIALOPS_MACHINE_TOKENS": "e2e-archivist:archivist:e2e-archivist,e2e-registrar:registrar:e2e-registrar,"
+                                "e2e-admin:archive_admin:e2e-admin,e2e-editor:editor:e2e-editor",
     "SOCIALOPS_REGISTRAR_ADDRESS": "registrator@example.se",
 }
 

@@ -23,7 +23,8 @@ from socialops_common.events import (
 )
 from socialops_common.stack import SmtpSink
 
-TOKENS = "arch-token:archivist,reg-token:registrar,admin-token:admin"
+# Machine-client tokens (name:role:token): the identity-provider path is tested in test_people.py.
+TOKENS = "test-archivist:archivist:arch-token,test-registrar:registrar:reg-token,test-admin:archive_admin:admin-token"
 
 
 class MailBox(SmtpSink):

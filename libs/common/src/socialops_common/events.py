@@ -205,6 +205,15 @@ class RuleHit(_Model):
     spans: list[TextSpan] = Field(default_factory=list)
 
 
+class Actor(_Model):
+    """A person (or machine client) who did something by hand, as the identity provider's token names them."""
+
+    subject: str = Field(description="the token's `sub`, or 'client:<name>' for a machine client")
+    name: str
+    email: str | None = None
+    kind: Literal["person", "machine"] = "person"
+
+
 class ModerationDecision(_Model):
     schema_version: Literal[1] = SCHEMA_VERSION
     decision_id: str
@@ -223,7 +232,8 @@ class ModerationDecision(_Model):
     masked_text: str | None = Field(default=None, description="the text with matched personal data masked")
     language: str | None = None
     notification_text: str | None = Field(default=None, description="what the commenter is told (sv)")
-    decided_by: str = "moderation"  # "moderation" or the reviewer's identity
+    decided_by: str = "moderation"  # "moderation" or the reviewer's name and e-mail
+    reviewer: Actor | None = Field(default=None, description="the person whose verdict this is")
     reason: str | None = None  # a reviewer's why
     supersedes: str | None = None  # decision_id this one overrides
     policy: str = "default"
@@ -318,6 +328,7 @@ class SlaStateChange(_Model):
     response_working_seconds: float | None = None
     response_wall_seconds: float | None = None
     reason: str | None = None  # e.g. "replied", "no_answer_needed", "hidden"
+    by: Actor | None = Field(default=None, description="the person whose action this was (staff actions)")
 
     @property
     def partition_key(self) -> bytes:

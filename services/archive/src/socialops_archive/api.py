@@ -16,17 +16,20 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 from socialops_common.events import Platform, SlaState
+from socialops_common.identity import Permission, Person
 from socialops_common.observability import Stopwatch
+from socialops_common.oidc import authenticate
 
 from . import metrics, queries
-from .access import Permission, Principal, TokenBook
 from .queries import SearchFilters
 from .retention import run_disposal
 
-bearer = HTTPBearer(auto_error=False, description="token from SOCIALOPS_ARCHIVE_TOKENS")
+# Declared for the OpenAPI document; the token itself is checked by `authenticate`.
+bearer = HTTPBearer(auto_error=False, description="an access token of the city's identity provider "
+                    "(or a machine client's token from SOCIALOPS_MACHINE_TOKENS)")
 
 
 class ItemType(StrEnum):
@@ -63,35 +66,32 @@ def _pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool
 
 
-async def principal_of(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Principal:
-    tokens: TokenBook = request.app.state.tokens
-    principal = tokens.principal(credentials.credentials) if credentials else None
-    if principal is None:
-        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    return principal
+async def principal_of(request: Request, _: Annotated[object, Depends(bearer)]) -> Person:
+    return await authenticate(request)
 
 
 async def audit(
-    request: Request, principal: Principal, action: str, target: str | None, query: dict[str, Any], status: int
+    request: Request, principal: Person, action: str, target: str | None, query: dict[str, Any], status: int
 ) -> None:
-    """Every read, search and export is written down: who, what, when, with which query."""
+    """Every read, search and export is written down: who (the person), what, when, with which query."""
     await _pool(request).execute(
-        "INSERT INTO audit_log (principal, role, action, target, query, status) VALUES ($1, $2, $3, $4, $5, $6)",
-        principal.name, principal.role.value, action, target, json.dumps(query, default=str), status,
+        "INSERT INTO audit_log (principal, role, action, target, query, status, subject, email)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        principal.display_name, principal.role_names, action, target, json.dumps(query, default=str), status,
+        principal.subject, principal.email,
     )
 
 
-async def require(request: Request, principal: Principal, permission: Permission, action: str,
+async def require(request: Request, principal: Person, permission: Permission, action: str,
                   target: str | None = None, query: dict[str, Any] | None = None) -> None:
     if not principal.may(permission):
         await audit(request, principal, action, target, query or {}, 403)
-        raise HTTPException(403, f"role {principal.role.value} may not {permission.value.replace('_', ' ')}")
+        roles = principal.role_names or "no role"
+        raise HTTPException(403, f"{roles} may not {permission.value.replace('_', ' ')}")
 
 
 router = APIRouter()
-Who = Annotated[Principal, Depends(principal_of)]
+Who = Annotated[Person, Depends(principal_of)]
 
 
 def search_filters(
@@ -123,7 +123,7 @@ def search_filters(
 Filters = Annotated[SearchFilters, Depends(search_filters)]
 
 
-def _with_dm_access(principal: Principal, f: SearchFilters) -> SearchFilters:
+def _with_dm_access(principal: Person, f: SearchFilters) -> SearchFilters:
     if f.item_type == "dm" and not principal.may(Permission.READ_DIRECT_MESSAGES):
         return f  # the caller answers 403
     return SearchFilters(**{**f.__dict__, "include_direct_messages": principal.may(Permission.READ_DIRECT_MESSAGES)})
@@ -189,23 +189,64 @@ async def get_item(request: Request, principal: Who, item_id: Annotated[int, Pat
     return detail
 
 
+MAIL_STATE = {
+    # pending: not sent yet and no attempt failed; failed: an attempt failed, the next one is scheduled
+    "pending": "o.status <> 'sent' AND o.last_error IS NULL",
+    "failed": "o.status <> 'sent' AND o.last_error IS NOT NULL",
+    "sent": "o.status = 'sent'",
+}
+REGISTRATION_COLUMNS = (
+    "g.id, g.number, g.registered_at, m.operation, m.source, m.removed_by, m.removed_at, m.reason,"
+    " m.platform, m.account_id, i.id AS item_ref, s.pdf_sha256, s.png_sha256, o.status, o.attempts,"
+    " o.last_error, o.sent_at, o.recipient, o.next_attempt_at"
+    " FROM registration g JOIN removal m ON m.id = g.removal_ref"
+    " LEFT JOIN item i ON i.platform = m.platform AND i.account_id = m.account_id"
+    " AND i.platform_item_id = m.platform_item_id"
+    " LEFT JOIN snapshot s ON s.registration_ref = g.id LEFT JOIN mail_outbox o ON o.registration_ref = g.id"
+)
+
+
 @router.get("/registrations", summary="Registrations of removed comments with their e-mail status")
 async def list_registrations(
     request: Request, principal: Who,
-    status: Annotated[str | None, Query(pattern="^(pending|sent)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|failed|sent)$",
+                                        description="e-mail status: pending, failed (retrying) or sent")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=2**62, description="registrations older than this id")] = None,
 ) -> dict[str, Any]:
     await require(request, principal, Permission.READ, "registrations")
+    state = MAIL_STATE.get(status or "", "true")
     rows = await _pool(request).fetch(
-        "SELECT g.id, g.number, g.registered_at, m.operation, m.source, m.removed_by, m.removed_at,"
-        " s.pdf_sha256, s.png_sha256, o.status, o.attempts, o.last_error, o.sent_at, o.recipient"
-        " FROM registration g JOIN removal m ON m.id = g.removal_ref"
-        " LEFT JOIN snapshot s ON s.registration_ref = g.id LEFT JOIN mail_outbox o ON o.registration_ref = g.id"
-        " WHERE $1::text IS NULL OR o.status = $1 ORDER BY g.id DESC LIMIT $2",
-        status, limit,
+        f"SELECT {REGISTRATION_COLUMNS} WHERE {state} AND ($1::bigint IS NULL OR g.id < $1)"
+        " ORDER BY g.id DESC LIMIT $2", before, limit,
     )
-    await audit(request, principal, "registrations", None, {"status": status}, 200)
-    return {"registrations": [queries.registration_view(r) for r in rows]}
+    counts = await _pool(request).fetchrow(
+        "SELECT count(*) AS total,"
+        + ", ".join(f" count(*) FILTER (WHERE {condition}) AS {name}" for name, condition in MAIL_STATE.items())
+        + " FROM registration g LEFT JOIN mail_outbox o ON o.registration_ref = g.id")
+    await audit(request, principal, "registrations", None, {"status": status, "before": before}, 200)
+    return {"registrations": [queries.registration_view(r) for r in rows], "counts": dict(counts),
+            "next_before": rows[-1]["id"] if len(rows) == limit else None}
+
+
+@router.post("/registrations/{registration_id}/resend", status_code=202,
+             summary="Try the registrar e-mail again now (registrars; for one whose sending failed)")
+async def resend_registration(request: Request, principal: Who,
+                              registration_id: Annotated[int, PathParam(ge=1, le=2**62)]) -> dict[str, Any]:
+    await require(request, principal, Permission.RESEND_REGISTRATION, "registration_resend", str(registration_id))
+    row = await _pool(request).fetchrow(
+        "UPDATE mail_outbox SET next_attempt_at = now() WHERE registration_ref = $1 AND status = 'pending'"
+        " RETURNING attempts", registration_id)
+    if row is None:
+        status = await _pool(request).fetchval(
+            "SELECT status FROM mail_outbox WHERE registration_ref = $1", registration_id)
+        await audit(request, principal, "registration_resend", str(registration_id), {}, 404 if status is None else 409)
+        if status is None:
+            raise HTTPException(404, "no such registration")
+        raise HTTPException(409, f"the e-mail is {status}: nothing to send again")
+    await audit(request, principal, "registration_resend", str(registration_id), {}, 202)
+    request.app.state.desk.wake()
+    return {"id": registration_id, "status": "pending", "attempts": row["attempts"]}
 
 
 @router.get("/registrations/{registration_id}/snapshot.{fmt}", summary="The snapshot of a removed comment",
@@ -235,14 +276,14 @@ async def create_export(request: Request, principal: Who, body: ExportRequest) -
     await _pool(request).execute(
         "INSERT INTO export_package (id, account_id, period_from, period_to, requested_by)"
         " VALUES ($1, $2, $3, $4, $5)",
-        uuid.UUID(export_id), body.account, body.from_, body.to, principal.name,
+        uuid.UUID(export_id), body.account, body.from_, body.to, principal.display_name,
     )
     await audit(request, principal, "export", export_id, query, 202)
     request.app.state.exports.wake()
     return ExportCreated(id=export_id, status="pending")
 
 
-async def _export_row(request: Request, principal: Principal, export_id: str, action: str) -> Any:
+async def _export_row(request: Request, principal: Person, export_id: str, action: str) -> Any:
     await require(request, principal, Permission.EXPORT, action, export_id)
     try:
         key = uuid.UUID(export_id)
@@ -305,25 +346,39 @@ async def get_capture_overview(request: Request, principal: Who,
     return Response(bytes(pdf), media_type="application/pdf")
 
 
-@router.get("/audit", summary="The audit log (admins)")
+@router.get("/audit", summary="The audit log (admins): who read, searched or exported what, and when")
 async def read_audit_log(
     request: Request, principal: Who,
-    principal_name: Annotated[str | None, Query(alias="principal", max_length=200)] = None,
+    who: Annotated[str | None, Query(alias="principal", max_length=200,
+                                     description="part of the name, e-mail or subject")] = None,
     action: Annotated[str | None, Query(max_length=50)] = None,
+    target: Annotated[str | None, Query(max_length=200)] = None,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=2**62, description="entries older than this id (paging)")] = None,
 ) -> dict[str, Any]:
-    await require(request, principal, Permission.READ_AUDIT_LOG, "audit")
+    filters = {"principal": who, "action": action, "target": target,
+               "from": from_.isoformat() if from_ else None, "to": to.isoformat() if to else None}
+    await require(request, principal, Permission.READ_AUDIT_LOG, "audit", query=filters)
+    for value in (from_, to):
+        if value is not None and value.utcoffset() is None:
+            raise HTTPException(422, "from/to need a time zone (e.g. 2026-01-01T00:00:00Z)")
+    pattern = None if who is None else "%" + who.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = await _pool(request).fetch(
-        "SELECT * FROM audit_log WHERE ($1::text IS NULL OR principal = $1) AND ($2::text IS NULL OR action = $2)"
-        " ORDER BY id DESC LIMIT $3",
-        principal_name, action, limit,
+        "SELECT * FROM audit_log WHERE ($1::text IS NULL OR principal ILIKE $1 OR subject ILIKE $1 OR email ILIKE $1)"
+        " AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR target = $3)"
+        " AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5)"
+        " AND ($6::bigint IS NULL OR id < $6) ORDER BY id DESC LIMIT $7",
+        pattern, action, target, from_, to, before, limit,
     )
-    await audit(request, principal, "audit", None, {"principal": principal_name, "action": action}, 200)
+    await audit(request, principal, "audit", None, filters, 200)
     return {"entries": [
-        {"id": r["id"], "at": r["at"].isoformat(), "principal": r["principal"], "role": r["role"],
-         "action": r["action"], "target": r["target"], "query": json.loads(r["query"]), "status": r["status"]}
+        {"id": r["id"], "at": r["at"].isoformat(), "principal": r["principal"], "subject": r["subject"],
+         "email": r["email"], "role": r["role"], "action": r["action"], "target": r["target"],
+         "query": json.loads(r["query"]), "status": r["status"]}
         for r in rows
-    ]}
+    ], "next_before": rows[-1]["id"] if len(rows) == limit else None}
 
 
 class RetentionRuleBody(BaseModel):
@@ -383,7 +438,7 @@ async def set_retention_rule(request: Request, principal: Who, item_class: ItemC
     await _pool(request).execute(
         "INSERT INTO retention_rule (item_class, keep_days, decision, set_by) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (item_class) DO UPDATE SET keep_days = $2, decision = $3, set_by = $4, set_at = now()",
-        item_class.value, body.keep_days, body.decision, principal.name,
+        item_class.value, body.keep_days, body.decision, principal.display_name,
     )
     await audit(request, principal, "retention_rule_set", item_class.value, query, 200)
     return {"item_class": item_class.value, **query}
@@ -405,7 +460,7 @@ async def place_hold(request: Request, principal: Who, body: HoldBody) -> dict[s
     hold_id = await _pool(request).fetchval(
         "INSERT INTO legal_hold (account_id, item_ref, period_from, period_to, reason, placed_by)"
         " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        body.account, body.item, body.from_, body.to, body.reason, principal.name,
+        body.account, body.item, body.from_, body.to, body.reason, principal.display_name,
     )
     await audit(request, principal, "hold_place", str(hold_id), query, 201)
     return {"id": hold_id}
@@ -417,7 +472,7 @@ async def release_hold(request: Request, principal: Who,
     await require(request, principal, Permission.MANAGE_RETENTION, "hold_release", str(hold_id))
     released = await _pool(request).fetchval(
         "UPDATE legal_hold SET released_at = now(), released_by = $2 WHERE id = $1 AND released_at IS NULL"
-        " RETURNING id", hold_id, principal.name)
+        " RETURNING id", hold_id, principal.display_name)
     await audit(request, principal, "hold_release", str(hold_id), {}, 200 if released else 404)
     if released is None:
         raise HTTPException(404, "no active hold with that id")
@@ -428,7 +483,7 @@ async def release_hold(request: Request, principal: Who,
 async def create_disposal(request: Request, principal: Who, body: DisposalBody) -> dict[str, Any]:
     await require(request, principal, Permission.MANAGE_RETENTION, "disposal", None, {"dry_run": body.dry_run})
     async with _pool(request).acquire() as connection:
-        report = await run_disposal(connection, principal.name, datetime.now(UTC), dry_run=body.dry_run)
+        report = await run_disposal(connection, principal.display_name, datetime.now(UTC), dry_run=body.dry_run)
     await audit(request, principal, "disposal", str(report.run_id), {"dry_run": body.dry_run}, 201)
     return {"id": report.run_id, "dry_run": report.dry_run, "disposed": report.disposed,
             "held_back": report.held_back}

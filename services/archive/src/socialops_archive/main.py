@@ -35,9 +35,9 @@ from socialops_common.observability import (
     metrics_route,
     serve_http,
 )
+from socialops_common.oidc import install_identity
 
 from . import api
-from .access import TokenBook
 from .capture import AccountCapturer
 from .consumer import ARCHIVED_TOPICS, ArchiveConsumer
 from .export.worker import ExportWorker
@@ -66,13 +66,11 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bo
     `consume=False` serves the API alone; `background=False` also leaves out the registration desk
     and the export builder (benchmarks of the read side)."""
     health = Health()
-    tokens = TokenBook(settings.archive_tokens)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await open_pool(settings)
         app.state.pool = pool
-        app.state.tokens = tokens
         desk = RegistrationDesk(pool, settings)
         exports = ExportWorker(pool, settings)
         app.state.desk, app.state.exports = desk, exports
@@ -126,6 +124,7 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bo
     )
     for route in [*health.routes(), metrics_route()]:
         app.router.routes.append(route)
+    install_identity(app, settings)
     api.install(app)
     return app
 

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from socialops_common.identity import Permission, Person
 
-from .access import Permission, Principal, masked_text
+from .access import masked_text
+from .records import verify_chain
 
 SEARCH_COLUMNS = (
     "SELECT i.id, i.platform, i.account_id, i.platform_item_id, i.item_type, i.thread_id, i.parent_id,"
@@ -117,7 +119,7 @@ async def latest_versions(connection: asyncpg.Connection, item_refs: list[int]) 
     return {r["item_ref"]: r["event_id"] for r in rows}
 
 
-def item_summary(row: Any, principal: Principal, decision: dict | None) -> dict[str, Any]:
+def item_summary(row: Any, principal: Person, decision: dict | None) -> dict[str, Any]:
     text = row["latest_text"]
     if not principal.may(Permission.READ_PERSONAL_DATA):
         text = masked_text(text, decision)
@@ -142,7 +144,7 @@ def item_summary(row: Any, principal: Principal, decision: dict | None) -> dict[
 
 
 async def search(
-    connection: asyncpg.Connection, f: SearchFilters, principal: Principal, limit: int, offset: int
+    connection: asyncpg.Connection, f: SearchFilters, principal: Person, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     sql, params = build_search(f, limit, offset)
     # Planned for this query's values every time. After five runs of a prepared statement the
@@ -181,7 +183,7 @@ async def _matching_what_they_may_see(
     return [item for item in items if item["id"] not in hidden]
 
 
-async def item_detail(connection: asyncpg.Connection, item_id: int, principal: Principal) -> dict[str, Any] | None:
+async def item_detail(connection: asyncpg.Connection, item_id: int, principal: Person) -> dict[str, Any] | None:
     rows = await connection.fetch(SEARCH_COLUMNS + " WHERE i.id = $1", item_id)
     if not rows:
         return None
@@ -189,7 +191,7 @@ async def item_detail(connection: asyncpg.Connection, item_id: int, principal: P
     unmasked = principal.may(Permission.READ_PERSONAL_DATA)
     events = await connection.fetch(
         "SELECT seq, version_no, event_id, kind, text, occurred_at, received_at, archived_at, sha256,"
-        " chain_hash, raw FROM item_event WHERE item_ref = $1 ORDER BY seq",
+        " prev_hash, chain_hash, record, raw FROM item_event WHERE item_ref = $1 ORDER BY seq",
         item_id,
     )
     decisions = await decisions_by_event(connection, [e["event_id"] for e in events])
@@ -218,15 +220,15 @@ async def item_detail(connection: asyncpg.Connection, item_id: int, principal: P
          "sha256": e["sha256"]}
         for e in events
     ]
+    # Recomputed on every read, so what the reader sees is checked, not remembered.
+    broken = verify_chain(item_id, [(e["seq"], e["event_id"], e["record"], e["sha256"], e["prev_hash"],
+                                     e["chain_hash"], e["text"]) for e in events])
+    detail["integrity"] = {"verified": not broken, "events_checked": len(events),
+                           "broken": [str(link) for link in broken]}
     key = (row["platform"], row["account_id"], row["platform_item_id"])
-    detail["moderation"] = [
-        {"decision_id": d["decision_id"], "event_id": d["event_id"], "action": d["action"],
-         "rules": list(d["rules"]), "decided_at": d["decided_at"].isoformat(),
-         "decided_by": json.loads(d["record"]).get("decided_by")}
-        for d in await connection.fetch(
-            "SELECT * FROM moderation_decision WHERE platform = $1 AND account_id = $2"
-            " AND platform_item_id = $3 ORDER BY decided_at, id", *key)
-    ]
+    detail["moderation"] = [decision_view(d) for d in await connection.fetch(
+        "SELECT * FROM moderation_decision WHERE platform = $1 AND account_id = $2"
+        " AND platform_item_id = $3 ORDER BY decided_at, id", *key)]
     detail["sla"] = [
         {"change_id": c["change_id"], "state": c["state"], "changed_at": c["changed_at"].isoformat(),
          "reason": json.loads(c["record"]).get("reason")}
@@ -277,13 +279,42 @@ def registration_view(r: Any) -> dict[str, Any]:
             "png_sha256": r["png_sha256"],
         },
         "email": {
-            "status": r["status"], "attempts": r["attempts"], "last_error": r["last_error"],
-            "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None, "to": r["recipient"],
+            "status": mail_state(r["status"], r["last_error"]), "attempts": r["attempts"],
+            "last_error": r["last_error"], "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None,
+            "to": r["recipient"],
+            "next_attempt_at": (r["next_attempt_at"].isoformat()
+                                if "next_attempt_at" in r.keys() and r["status"] not in (None, "sent") else None),
         },
+        **({"item": r["item_ref"], "platform": r["platform"], "account_id": r["account_id"], "reason": r["reason"]}
+           if "item_ref" in r.keys() else {}),
     }
 
 
-async def thread_of(connection: asyncpg.Connection, row: Any, principal: Principal) -> list[dict[str, Any]]:
+def decision_view(d: Any) -> dict[str, Any]:
+    """A moderation decision as the archive shows it: the rules with their clause, confidence and spans."""
+    record = json.loads(d["record"])
+    return {
+        "decision_id": d["decision_id"], "event_id": d["event_id"], "action": d["action"],
+        "rules": list(d["rules"]), "decided_at": d["decided_at"].isoformat(),
+        "decided_by": record.get("decided_by"), "reviewer": record.get("reviewer"),
+        "hits": record.get("rules", []), "confidence": record.get("confidence"),
+        "needs_answer": record.get("needs_answer"), "reason": record.get("reason"),
+        "supersedes": record.get("supersedes"), "block_author": record.get("block_author"),
+        "notification_text": record.get("notification_text"), "model": record.get("model"),
+        "speech_act": record.get("speech_act"), "friendly": record.get("friendly"),
+    }
+
+
+def mail_state(outbox_status: str | None, last_error: str | None) -> str | None:
+    """What a registrar is told about the e-mail: sent, failed (an attempt failed; retried) or pending."""
+    if outbox_status is None:
+        return None
+    if outbox_status == "sent":
+        return "sent"
+    return "failed" if last_error else "pending"
+
+
+async def thread_of(connection: asyncpg.Connection, row: Any, principal: Person) -> list[dict[str, Any]]:
     """Everything archived in the item's thread (post first), masked like the item itself."""
     rows = await connection.fetch(
         SEARCH_COLUMNS + " WHERE i.platform = $1 AND i.account_id = $2 AND i.thread_id = $3"

@@ -14,8 +14,6 @@ class ArchiveSettings(CommonSettings):
     archive_batch_timeout_ms: int = 200
     # Batches written at once, each by its own database connection, for its share of the partitions.
     archive_writers: int = 2
-    # "token:role" pairs, comma-separated; roles: archivist, registrar, admin.
-    archive_tokens: str = ""
     # Registration (diarium) numbers: "<series> <year>/<number, 6 digits>", e.g. "KS 2026/000123".
     registration_series: str = "KS"
     registrar_address: str = "registrator@example.se"

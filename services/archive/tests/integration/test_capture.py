@@ -59,7 +59,7 @@ async def test_yearly_and_closure_captures_follow_each_accounts_level(database_u
         with zipfile.ZipFile(package["path"]) as archive:
             items = [n for n in archive.namelist() if n.endswith("items.json")]
             assert "dm1" not in archive.read(items[0]).decode()  # 'unique' level leaves DMs out
-        api_settings = ArchiveSettings(database_url=database_url, archive_tokens=TOKENS, smtp_port=1)
+        api_settings = ArchiveSettings(database_url=database_url, machine_tokens=TOKENS, smtp_port=1)
         async with running_app(build_app(api_settings, consume=False, background=False)) as client:
             listed = (await client.get("/captures", params={"account": "kultur"},
                                        headers=bearer("arch-token"))).json()["captures"]

@@ -26,7 +26,7 @@ def live_archive(database_url: str, tmp_path: Path) -> Iterator[str]:
     """The real service (API side) served by uvicorn on a free port, over seeded data."""
     asyncio.run(seed(database_url))
     port = free_port()
-    app = build_app(ArchiveSettings(database_url=database_url, archive_tokens=TOKENS, export_dir=str(tmp_path),
+    app = build_app(ArchiveSettings(database_url=database_url, machine_tokens=TOKENS, export_dir=str(tmp_path),
                                     smtp_port=1, mail_retry_base_s=3600), consume=False)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

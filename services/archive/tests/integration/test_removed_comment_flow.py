@@ -19,7 +19,7 @@ from ..conftest import TOKENS, bearer, comment_event, running_app, unique
 def archive_settings(kafka: str, database: str, smtp: tuple[str, int], **extra: object) -> ArchiveSettings:
     return ArchiveSettings(
         kafka_bootstrap=kafka, database_url=database, archive_group_id=unique("archive-test"),
-        archive_tokens=TOKENS, smtp_host=smtp[0], smtp_port=smtp[1], registrar_address="registrator@stad.se",
+        machine_tokens=TOKENS, smtp_host=smtp[0], smtp_port=smtp[1], registrar_address="registrator@stad.se",
         registration_series="KS", snapshot_wait_s=0.5, outbox_poll_s=0.1, mail_retry_base_s=0.2,
         archive_batch_timeout_ms=50, **extra,
     )

@@ -40,7 +40,7 @@ async def archive(database_url: str, tmp_path: Path):
     ]
     await store.write(ArchiveBatch(events=events))
     await pool.close()
-    settings = ArchiveSettings(database_url=database_url, archive_tokens=TOKENS, export_dir=str(tmp_path),
+    settings = ArchiveSettings(database_url=database_url, machine_tokens=TOKENS, export_dir=str(tmp_path),
                                smtp_port=1, mail_retry_base_s=3600)
     async with running_app(build_app(settings, consume=False, background=False)) as client:
         yield client

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from socialops_archive import queries
-from socialops_archive.access import Principal, Role
 from socialops_archive.migrations import migrate
 from socialops_archive.records import ArchiveBatch
 from socialops_archive.store import ArchiveStore
+from socialops_common.identity import Person, Role
 
 from ..conftest import comment_event
 
@@ -33,7 +33,7 @@ async def test_every_search_gets_a_plan_for_its_own_words(database_url: str) -> 
             for n in range(300)
         ]
         await ArchiveStore(pool, "KS", "registrator@stad.se").write(ArchiveBatch(events=events, event_partitions={0}))
-        registrar = Principal("test", Role.REGISTRAR)
+        registrar = Person("test", "Test", roles=frozenset({Role.REGISTRAR}))
         async with pool.acquire() as connection:
             await connection.execute("ANALYZE")
             for query in [*WORDS, "när", "badhuset skolan parkering", "xyzzy", *WORDS]:

@@ -36,6 +36,7 @@ from socialops_common.observability import (
     metrics_route,
     serve_http,
 )
+from socialops_common.oidc import install_identity
 from socialops_common.resilience import Backoff
 from socialops_common.topics import ACTIONS, EVENTS
 
@@ -120,7 +121,6 @@ class ModerationService:
         self.health.started = True
         log.info(
             "moderation started", migrations=applied, dry_run_accounts="all" if not settings.graph_tokens else "those without a token",
-            reviewers=len(settings.reviewers()),
         )
 
     async def _supervise(self, name: str, run) -> None:  # noqa: ANN001 - a coroutine factory
@@ -170,7 +170,8 @@ def create_app(settings: ModerationSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="socialops moderation", lifespan=lifespan)
     app.state.service = service
-    app.include_router(review_router(service, settings.reviewers()))
+    install_identity(app, settings)
+    app.include_router(review_router(service))
     for route in [*service.health.routes(), metrics_route()]:
         app.router.routes.append(route)
     return app

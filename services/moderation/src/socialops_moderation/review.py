@@ -5,8 +5,9 @@ GET  /review/{decision_id}        one item, pending or resolved
 POST /review/{decision_id}        {"verdict": "confirm"} or
                                   {"verdict": "override", "action": "allow|hide|delete",
                                    "block_author": false, "reason": "why"}
-Bearer tokens from SOCIALOPS_MODERATION_REVIEW_TOKENS ("token:name"); the name is recorded as
-`decided_by`. A verdict is published as a new decision (`decided_by`, `reason`, `supersedes`) with
+Access tokens of the city's identity provider (or machine tokens): reading the queue needs the
+`read_review_queue` right, a verdict `review` (socialops_common.identity). The person's name and e-mail
+are recorded as `decided_by`, subject and all as `reviewer`. A verdict is published as a new decision (`decided_by`, `reason`, `supersedes`) with
 its platform actions, then the item is marked resolved, under a row lock: a second verdict on the
 same item answers 409.
 """
@@ -17,11 +18,13 @@ from datetime import datetime
 from typing import Annotated, Literal, Protocol
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, model_validator
-from socialops_common.events import ModerationAction, ModerationDecision, deterministic_id, utc_now
+from socialops_common.events import Actor, ModerationAction, ModerationDecision, deterministic_id, utc_now
+from socialops_common.identity import Permission, Person
 from socialops_common.kafka import to_bytes
+from socialops_common.oidc import authenticate
 from socialops_common.topics import ACTIONS, MODERATION
 
 from .actions.commands import commands_for
@@ -92,7 +95,7 @@ def _view(item: ReviewItem) -> ReviewView:
     )
 
 
-def resolution_for(item: ReviewItem, verdict: Verdict, reviewer: str, now: datetime) -> ModerationDecision:
+def resolution_for(item: ReviewItem, verdict: Verdict, reviewer: Person, now: datetime) -> ModerationDecision:
     """The reviewer's decision (pure). One per queued item, so its id derives from the original."""
     original = item.decision
     if verdict.verdict == "confirm":
@@ -113,9 +116,10 @@ def resolution_for(item: ReviewItem, verdict: Verdict, reviewer: str, now: datet
             "confidence": 1.0,
             # signed by the person who decided ("signerar sitt svar … med namn och titel")
             "notification_text": notification_for(
-                action, [h.rule_id for h in original.rules], block, f"Vänliga hälsningar, {reviewer}"
+                action, [h.rule_id for h in original.rules], block, signature_of(reviewer)
             ),
-            "decided_by": reviewer,
+            "decided_by": reviewer.display_name,
+            "reviewer": Actor(**reviewer.as_record()),
             "reason": verdict.reason or ("confirmed" if verdict.verdict == "confirm" else None),
             "supersedes": original.decision_id,
             "decided_at": now,
@@ -125,6 +129,12 @@ def resolution_for(item: ReviewItem, verdict: Verdict, reviewer: str, now: datet
     )
 
 
+def signature_of(person: Person) -> str:
+    """Helsingborg (seed 001, "Svara så fort som möjligt"): sign with name and title,
+    "vänliga hälsningar, Louise kommunikatör"."""
+    return f"Vänliga hälsningar, {person.name}" + (f", {person.title}" if person.title else "")
+
+
 class ReviewBackend(Protocol):
     """Where verdicts go: the service's store and producer (available once it has started)."""
 
@@ -132,27 +142,30 @@ class ReviewBackend(Protocol):
     producer: AIOKafkaProducer | None
 
 
-def review_router(backend: ReviewBackend, reviewers: dict[str, str]) -> APIRouter:
+def review_router(backend: ReviewBackend) -> APIRouter:
     def store() -> ModerationStore:
         if backend.store is None:
             raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="starting")
         return backend.store
 
     router = APIRouter(prefix="/review", tags=["review"])
-    bearer = HTTPBearer(auto_error=False)
+    bearer = HTTPBearer(auto_error=False, description="an access token of the city's identity provider")
 
-    def reviewer(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
-        if credentials is None or credentials.credentials not in reviewers:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                detail="a valid reviewer token is required: Authorization: Bearer <token>",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        return reviewers[credentials.credentials]
+    def allowed(permission: Permission):  # noqa: ANN202 - a FastAPI dependency
+        async def person_with_right(request: Request, _: Annotated[object, Depends(bearer)]) -> Person:
+            person = await authenticate(request)
+            if not person.may(permission):
+                raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                    detail=f"{person.role_names or 'no role'} may not {permission.value.replace('_', ' ')}")
+            return person
+        return person_with_right
+
+    reader = allowed(Permission.READ_REVIEW_QUEUE)
+    reviewer = allowed(Permission.REVIEW)
 
     @router.get("", response_model=list[ReviewView])
     async def pending(
-        _: Annotated[str, Depends(reviewer)],
+        _: Annotated[Person, Depends(reader)],
         account_id: str | None = None,
         platform: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -160,14 +173,14 @@ def review_router(backend: ReviewBackend, reviewers: dict[str, str]) -> APIRoute
         return [_view(i) for i in await store().pending_reviews(account_id, platform, limit)]
 
     @router.get("/{decision_id}", response_model=ReviewView)
-    async def one(decision_id: str, _: Annotated[str, Depends(reviewer)]) -> ReviewView:
+    async def one(decision_id: str, _: Annotated[Person, Depends(reader)]) -> ReviewView:
         item = await store().review_item(decision_id)
         if item is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no review item {decision_id}")
         return _view(item)
 
     @router.post("/{decision_id}", response_model=ReviewView)
-    async def decide(decision_id: str, verdict: Verdict, name: Annotated[str, Depends(reviewer)]) -> ReviewView:
+    async def decide(decision_id: str, verdict: Verdict, person: Annotated[Person, Depends(reviewer)]) -> ReviewView:
         db, producer = store(), backend.producer
         assert producer is not None
         async with db.pool.acquire() as conn, conn.transaction():
@@ -180,7 +193,7 @@ def review_router(backend: ReviewBackend, reviewers: dict[str, str]) -> APIRoute
                     detail=f"already resolved by {item.resolved_by} at {item.resolved_at:%Y-%m-%d %H:%M} UTC",
                 )
             now = utc_now()
-            resolution = resolution_for(item, verdict, name, now)
+            resolution = resolution_for(item, verdict, person, now)
             futures = [await producer.send(MODERATION, to_bytes(resolution), key=resolution.partition_key)]
             for command in commands_for(resolution, requested_at=now, previous=item.decision):
                 futures.append(await producer.send(ACTIONS, to_bytes(command), key=resolution.partition_key))

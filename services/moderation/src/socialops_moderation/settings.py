@@ -8,8 +8,6 @@ from socialops_common.settings import CommonSettings
 
 class ModerationSettings(CommonSettings):
     http_port: int = 8081
-    # "token:name,token:name": who may use the review API, and the name recorded as decided_by
-    moderation_review_tokens: str = ""
     moderation_policy_file: str | None = Field(default=None, description="replaces data/policy.yaml")
     moderation_links_file: str | None = Field(default=None, description="replaces data/links.yaml")
     moderation_allowed_phone_numbers: str = "112,1177,114 14,042-10 50 00"
@@ -25,15 +23,6 @@ class ModerationSettings(CommonSettings):
     graph_backoff_s: float = 0.5
     # Platform calls the executor makes at once (commands on one thread stay in order).
     graph_concurrency: int = 8
-
-    def reviewers(self) -> dict[str, str]:
-        pairs = [p.strip() for p in self.moderation_review_tokens.split(",") if p.strip()]
-        found = {}
-        for pair in pairs:
-            token, _, name = pair.partition(":")
-            if token and name:
-                found[token] = name
-        return found
 
     def allowed_phone_numbers(self) -> tuple[str, ...]:
         return tuple(p.strip() for p in self.moderation_allowed_phone_numbers.split(",") if p.strip())

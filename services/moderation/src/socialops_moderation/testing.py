@@ -113,7 +113,7 @@ def settings_for(kafka_bootstrap: str, database_url: str, graph: FakeGraphApi | 
         database_url=database_url,
         moderation_consumer_group=f"moderation-test-{suffix}",
         moderation_executor_group=f"moderation-actions-test-{suffix}",
-        moderation_review_tokens="s3cret:Louise kommunikatör",
+        machine_tokens="Louise kommunikatör:editor:s3cret",
         graph_api_url=graph.url if graph else "http://127.0.0.1:9/none",
         graph_tokens={account: "page-token-123"} if graph else {},
         graph_backoff_s=0.01,

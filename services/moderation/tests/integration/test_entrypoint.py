@@ -15,7 +15,7 @@ def test_serve_starts_the_service_and_reports_ready(kafka_bootstrap, database_ur
     command = Path(sys.executable).parent / "socialops-moderation"
     assert command.exists(), "install the package: pip install -e services/moderation"
     port = free_port()
-    env = service_environment(kafka_bootstrap, database_url, SOCIALOPS_MODERATION_REVIEW_TOKENS="t:Editor")
+    env = service_environment(kafka_bootstrap, database_url, SOCIALOPS_MACHINE_TOKENS="editor-client:editor:t")
     process = subprocess.Popen(
         [str(command), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

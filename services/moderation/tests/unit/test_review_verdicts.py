@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 from socialops_common.events import ModerationAction
+from socialops_common.identity import Person, Role
 from socialops_moderation.classify import Classifier
 from socialops_moderation.policy import PolicyBook, decide_with_suggestion
 from socialops_moderation.review import Verdict, resolution_for
@@ -10,6 +11,8 @@ from socialops_moderation.store import ReviewItem
 from socialops_moderation.testing import comment
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+LOUISE = Person("00u-louise", "Louise Lind", "louise.lind@stad.se", frozenset({Role.EDITOR}), title="kommunikatör")
+PER = Person("00u-per", "Per Persson", None, frozenset({Role.EDITOR}))
 
 
 def queued(text):
@@ -20,15 +23,18 @@ def queued(text):
 
 def test_confirm_applies_what_the_rules_suggested():
     item = queued("Du är en lögnare")
-    resolution = resolution_for(item, Verdict(verdict="confirm"), "Louise", NOW)
+    resolution = resolution_for(item, Verdict(verdict="confirm"), LOUISE, NOW)
     assert (resolution.action, resolution.block_author) == (ModerationAction.DELETE, True)
-    assert (resolution.decided_by, resolution.supersedes, resolution.reason) == ("Louise", item.decision.decision_id, "confirmed")
+    assert (resolution.decided_by, resolution.supersedes, resolution.reason) == (
+        "Louise Lind <louise.lind@stad.se>", item.decision.decision_id, "confirmed")
+    assert resolution.reviewer is not None and resolution.reviewer.subject == "00u-louise"
     assert resolution.decision_id != item.decision.decision_id
 
 
 def test_override_records_who_and_why():
     item = queued("Du är en lögnare")
-    resolution = resolution_for(item, Verdict(verdict="override", action="allow", reason="Kritik, inget påhopp"), "Per", NOW)
+    resolution = resolution_for(item, Verdict(verdict="override", action="allow", reason="Kritik, inget påhopp"), PER, NOW)
+    assert resolution.decided_by == "Per Persson" and resolution.reviewer.name == "Per Persson"
     assert (resolution.action, resolution.reason, resolution.notification_text) == (ModerationAction.ALLOW, "Kritik, inget påhopp", None)
 
 
@@ -43,6 +49,6 @@ def test_verdicts_are_validated():
 
 def test_a_reviewers_notification_is_signed_with_their_name():
     item = queued("Du är en lögnare")
-    resolution = resolution_for(item, Verdict(verdict="confirm"), "Louise kommunikatör", NOW)
-    assert resolution.notification_text.endswith("Vänliga hälsningar, Louise kommunikatör")
+    resolution = resolution_for(item, Verdict(verdict="confirm"), LOUISE, NOW)
+    assert resolution.notification_text.endswith("Vänliga hälsningar, Louise Lind, kommunikatör")
     assert item.decision.notification_text is None  # review: nothing removed yet, nobody told

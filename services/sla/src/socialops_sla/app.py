@@ -7,7 +7,8 @@ The city promises "Vi svarar inom 24 timmar under arbetstid, vardagar 8-17"
 - moves items to at risk and breached when their instants come, with no new events needed
   (`SlaService.schedule`), and publishes every state change on `social.sla.v1` through an outbox;
 - serves `/metrics` (Prometheus), `/healthz`, `/readyz`, `GET /reports/monthly?month=YYYY-MM`,
-  `GET /items/{event_id}` and `POST /items/{event_id}/no-answer-needed` (staff token).
+  `GET /items/{event_id}` and `POST /items/{event_id}/no-answer-needed` (an access token of the
+  city's identity provider with the `read_inbox` / `answer` right; socialops_common.identity).
 
 Run: `socialops-sla serve --port 8082`.
 """
@@ -24,6 +25,8 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY, CollectorRegistry
+from socialops_common.events import Actor
+from socialops_common.identity import Permission, Person
 from socialops_common.kafka import consumer_fetch_options, ensure_topics, make_producer
 from socialops_common.lag import LagMonitor
 from socialops_common.observability import (
@@ -34,6 +37,7 @@ from socialops_common.observability import (
     metrics_route,
     serve_http,
 )
+from socialops_common.oidc import authenticate, install_identity
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -125,7 +129,6 @@ class SlaRuntime:
 
 def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
     settings = runtime.settings
-    tokens = settings.staff_tokens()
 
     def service() -> SlaService:
         if runtime.service is None:
@@ -138,7 +141,17 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
             return JSONResponse({"error": "month must be YYYY-MM"}, status_code=400)
         return JSONResponse(await service().monthly_report(month))
 
+    async def person_with(request: Request, permission: Permission) -> Person | JSONResponse:
+        person = await authenticate(request)
+        if not person.may(permission):
+            return JSONResponse({"error": f"{person.role_names or 'no role'} may not "
+                                          f"{permission.value.replace('_', ' ')}"}, status_code=403)
+        return person
+
     async def item(request: Request) -> JSONResponse:
+        person = await person_with(request, Permission.READ_INBOX)
+        if isinstance(person, JSONResponse):
+            return person
         event_id = request.path_params["event_id"]
         row = await service().pool.fetchrow("SELECT * FROM sla_items WHERE event_id = $1", event_id)
         if row is None:
@@ -146,17 +159,16 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
         return JSONResponse({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in dict(row).items()})
 
     async def no_answer_needed(request: Request) -> JSONResponse:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        staff = tokens.get(token) if scheme.lower() == "bearer" else None
-        if staff is None:
-            return JSONResponse({"error": "a staff token is required"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+        person = await person_with(request, Permission.ANSWER)
+        if isinstance(person, JSONResponse):
+            return person
+        by = Actor(**person.as_record())
         try:
-            tracked, changes = await service().no_answer_needed(request.path_params["event_id"], staff)
+            tracked, changes = await service().no_answer_needed(request.path_params["event_id"], by)
         except NotFound:
             return JSONResponse({"error": "no tracked item with that event_id"}, status_code=404)
         return JSONResponse({"event_id": tracked.event_id, "state": tracked.state.value if tracked.state else None,
-                             "changed": bool(changes), "by": staff})
+                             "changed": bool(changes), "by": by.model_dump()})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -175,7 +187,9 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
         Route("/items/{event_id}", item, methods=["GET"]),
         Route("/items/{event_id}/no-answer-needed", no_answer_needed, methods=["POST"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    install_identity(app, settings)
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,6 @@ from socialops_common.settings import CommonSettings
 
 class SlaSettings(CommonSettings):
     sla_consumer_group: str = "socialops-sla"
-    sla_staff_tokens: str = ""  # "token:name,token2:name2" for POST /items/{event_id}/no-answer-needed
     sla_at_risk_working_hours: float = 2.0  # at risk when this much working time is left
     sla_min_posts_per_week: int = 2  # Stockholm: "minst ett par gånger i veckan"
     sla_inactive_review_weeks: int = 4  # inactive this many weeks in a row -> reported for review
@@ -18,15 +17,6 @@ class SlaSettings(CommonSettings):
     sla_catch_up_timeout_seconds: float = 30.0  # after start, breach only once the backlog is read (or this passed)
     sla_batch_size: int = 2000  # Kafka records handled per database transaction
     sla_refresh_seconds: float = 15.0  # how often the database-derived gauges are refreshed
-
-    def staff_tokens(self) -> dict[str, str]:
-        tokens: dict[str, str] = {}
-        for entry in filter(None, (part.strip() for part in self.sla_staff_tokens.split(","))):
-            token, _, name = entry.partition(":")
-            if not token or not name:
-                raise ValueError("SOCIALOPS_SLA_STAFF_TOKENS entries are token:name")
-            tokens[token] = name
-        return tokens
 
 
 class Clock(Protocol):

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from socialops_common.events import (
     AccountRecord,
     AccountStatus,
+    Actor,
     EventKind,
     ModerationDecision,
     Platform,
@@ -345,7 +346,7 @@ class SlaService:
 
     # --- staff ------------------------------------------------------------------------------------
 
-    async def no_answer_needed(self, event_id: str, by: str) -> tuple[Item, list[SlaStateChange]]:
+    async def no_answer_needed(self, event_id: str, by: Actor) -> tuple[Item, list[SlaStateChange]]:
         async with self._lock, self.pool.acquire() as conn, conn.transaction():
             item = await self.store.item_by_event_id(conn, event_id)
             if item is None or item.state is None:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from socialops_common.events import (
+    Actor,
     EventKind,
     ModerationAction,
     ModerationDecision,
@@ -208,7 +209,8 @@ PromiseLookup = Callable[[Platform, str], tuple[ResponsePromise, str | None]]
 """(platform, account_id) -> the account's promise and owning department."""
 
 
-def _change(item: Item, state: SlaState, previous: SlaState | None, at: datetime, reason: str) -> SlaStateChange:
+def _change(item: Item, state: SlaState, previous: SlaState | None, at: datetime, reason: str,
+            by: Actor | None = None) -> SlaStateChange:
     assert item.deadline is not None
     return SlaStateChange(
         change_id=deterministic_id("sla", item.event_id, state.value, reason),
@@ -229,6 +231,7 @@ def _change(item: Item, state: SlaState, previous: SlaState | None, at: datetime
         response_working_seconds=item.response_working_seconds,
         response_wall_seconds=item.response_wall_seconds,
         reason=reason,
+        by=by,
     )
 
 
@@ -277,9 +280,9 @@ class Tracker:
             return []  # the comment itself comes later; `_on_citizen_text` applies the verdict
         return self._apply_verdict(ledger, item, verdict, now)
 
-    def no_answer_needed(self, item: Item, by: str, at: datetime) -> list[SlaStateChange]:
-        """Staff decided the item needs no answer: it leaves the SLA as cancelled."""
-        return self._cancel(item, f"no_answer_needed:{by}", at)
+    def no_answer_needed(self, item: Item, by: Actor, at: datetime) -> list[SlaStateChange]:
+        """Staff decided the item needs no answer: it leaves the SLA as cancelled, naming who decided."""
+        return self._cancel(item, f"no_answer_needed:{by.subject}", at, by)
 
     # --- time -------------------------------------------------------------------------------------
 
@@ -386,14 +389,14 @@ class Tracker:
         changes.append(_change(item, SlaState.BREACHED, SlaState.BREACHED, answer.occurred_at, "answered_late"))
         return changes
 
-    def _cancel(self, item: Item, reason: str, at: datetime) -> list[SlaStateChange]:
+    def _cancel(self, item: Item, reason: str, at: datetime, by: Actor | None = None) -> list[SlaStateChange]:
         if item.state not in (SlaState.OPEN, SlaState.AT_RISK, SlaState.BREACHED) or item.answered_at is not None:
             return []
-        return [self._move(item, SlaState.CANCELLED, at, reason)]
+        return [self._move(item, SlaState.CANCELLED, at, reason, by)]
 
-    def _move(self, item: Item, state: SlaState, at: datetime, reason: str) -> SlaStateChange:
+    def _move(self, item: Item, state: SlaState, at: datetime, reason: str, by: Actor | None = None) -> SlaStateChange:
         previous = item.state
         item.state = state
         item.closed_reason = reason if state in (SlaState.MET, SlaState.CANCELLED) else item.closed_reason
         item.dirty = True
-        return _change(item, state, previous, at, reason)
+        return _change(item, state, previous, at, reason, by)

@@ -31,7 +31,7 @@ DEADLINE = TUESDAY_10 + timedelta(days=1)  # Wednesday 10:00
 
 def settings_for(bootstrap: str, database_url: str, group: str) -> SlaSettings:
     return SlaSettings(kafka_bootstrap=bootstrap, database_url=database_url, sla_consumer_group=group,
-                       sla_staff_tokens="s3cret:anna", sla_scheduler_poll_seconds=0.05, sla_refresh_seconds=3600)
+                       machine_tokens="anna:contact_center:s3cret", sla_scheduler_poll_seconds=0.05, sla_refresh_seconds=3600)
 
 
 def social(account: str, kind: EventKind, item: str, *, parent: str | None = "post", at: datetime = TUESDAY_10,
@@ -132,7 +132,8 @@ async def test_met_breached_cancelled_across_a_restart(kafka_bootstrap: str, dat
             done = await client.post(f"/items/{c5_event}/no-answer-needed",
                                      headers={"Authorization": "Bearer s3cret"})
             assert done.status_code == 200 and done.json() == {
-                "event_id": c5_event, "state": "cancelled", "changed": True, "by": "anna"}
+                "event_id": c5_event, "state": "cancelled", "changed": True,
+                "by": {"subject": "client:anna", "name": "anna", "email": None, "kind": "machine"}}
             assert (await client.post("/items/nope/no-answer-needed",
                                       headers={"Authorization": "Bearer s3cret"})).status_code == 404
             await second.service.refresh_gauges()

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from prometheus_client import CollectorRegistry
 from socialops_common.events import AccountRecord, Platform
 from socialops_sla.config import ManualClock, SlaSettings
 from socialops_sla.metrics import SlaMetrics
 from socialops_sla.service import SlaService
-
-
-def test_staff_tokens_parse_and_refuse_malformed_entries() -> None:
-    assert SlaSettings(sla_staff_tokens="abc:anna, def:bo").staff_tokens() == {"abc": "anna", "def": "bo"}
-    assert SlaSettings(sla_staff_tokens="").staff_tokens() == {}
-    with pytest.raises(ValueError):
-        SlaSettings(sla_staff_tokens="just-a-token").staff_tokens()
 
 
 def test_accounts_outside_the_inventory_share_one_label_and_get_the_default_promise() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from socialops_common.events import (
+    Actor,
     Author,
     EventKind,
     ModerationAction,
@@ -230,9 +231,11 @@ def test_no_answer_needed_cancels_and_change_ids_are_deterministic() -> None:
     again = tracker.on_event(Ledger(), event(EventKind.COMMENT_CREATED, "c1", text="Hur?"), TUESDAY_10)
     assert first[0].change_id == again[0].change_id and first[0] == again[0]
     item = next(iter(ledger.items.values()))
-    changes = tracker.no_answer_needed(item, "anna", TUESDAY_10)
-    assert states(changes) == ["cancelled"] and changes[0].reason == "no_answer_needed:anna"
-    assert tracker.no_answer_needed(item, "anna", TUESDAY_10) == []  # closed items stay closed
+    anna = Actor(subject="00u-anna", name="Anna Andersson", email="anna@stad.se")
+    changes = tracker.no_answer_needed(item, anna, TUESDAY_10)
+    assert states(changes) == ["cancelled"] and changes[0].reason == "no_answer_needed:00u-anna"
+    assert changes[0].by == anna  # the change names the person
+    assert tracker.no_answer_needed(item, anna, TUESDAY_10) == []  # closed items stay closed
 
 
 def test_account_own_comment_is_not_tracked() -> None:
