@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -18,6 +14,7 @@ from socialops_common.identity import Role, Unauthenticated
 from socialops_common.local_idp import LOCAL_AUDIENCE, LocalIdentityProvider
 from socialops_common.oidc import Authenticator, IdentityProviderUnavailable
 from socialops_common.settings import CommonSettings
+from socialops_common.testing import TestIssuer
 
 
 def sign_in(issuer: str, subject: str) -> str:
@@ -47,71 +44,25 @@ async def test_an_access_token_of_the_local_provider_names_the_person() -> None:
             await other.person(f"Bearer {token}")
 
 
-class RotatingIssuer:
-    """An issuer whose JWKS the test controls, counting how often it is fetched."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.issuer = f"http://127.0.0.1:{self.port}"
-        self.keys: list[RSAKey] = []
-        self.jwks_fetches = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                if self.path == "/.well-known/openid-configuration":
-                    body = {"issuer": outer.issuer, "jwks_uri": f"{outer.issuer}/keys"}
-                elif self.path == "/keys":
-                    outer.jwks_fetches += 1
-                    body = {"keys": [key.as_dict(private=False) for key in outer.keys]}
-                else:
-                    self.send_error(404)
-                    return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def token(self, key: RSAKey) -> str:
-        now = int(time.time())
-        return jwt.encode({"alg": "RS256", "kid": key.kid}, {
-            "iss": self.issuer, "aud": "api", "sub": "s-1", "exp": now + 600, "nbf": now, "roles": ["archivist"]}, key)
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+async def test_a_rotated_key_is_fetched_once_and_made_up_key_ids_do_not_hammer_the_provider(test_issuer: TestIssuer) -> None:
+    issuer = test_issuer
+    first = issuer.key
+    second = RSAKey.generate_key(2048, parameters={"kid": "k2", "use": "sig"})
+    authenticator = Authenticator(CommonSettings(**issuer.settings(), oidc_jwks_refetch_s=0.5))
+    assert (await authenticator.person(f"Bearer {issuer.token(roles=['archivist'])}")).roles == {Role.ARCHIVIST}
+    assert issuer.jwks_fetches == 1
+    issuer.keys = [first, second]  # the provider rotates
+    await asyncio.sleep(0.6)
+    assert (await authenticator.person(f"Bearer {issuer.token(key=second)}")).subject == "00u-test-person"
+    assert issuer.jwks_fetches == 2
+    stranger = RSAKey.generate_key(2048, parameters={"kid": "k-made-up", "use": "sig"})
+    await asyncio.sleep(0.6)
+    for _ in range(20):
+        with pytest.raises(Unauthenticated):
+            await authenticator.person(f"Bearer {issuer.token(key=stranger)}")
+    assert issuer.jwks_fetches == 3  # once for the unknown id, then not again within the interval
 
 
-async def test_a_rotated_key_is_fetched_once_and_made_up_key_ids_do_not_hammer_the_provider() -> None:
-    issuer = RotatingIssuer()
-    try:
-        first = RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig"})
-        second = RSAKey.generate_key(2048, parameters={"kid": "k2", "use": "sig"})
-        issuer.keys = [first]
-        authenticator = Authenticator(CommonSettings(oidc_issuer=issuer.issuer, oidc_audience="api",
-                                                     oidc_jwks_refetch_s=0.5))
-        assert (await authenticator.person(f"Bearer {issuer.token(first)}")).roles == {Role.ARCHIVIST}
-        assert issuer.jwks_fetches == 1
-        issuer.keys = [first, second]  # the provider rotates
-        await asyncio.sleep(0.6)
-        assert (await authenticator.person(f"Bearer {issuer.token(second)}")).subject == "s-1"
-        assert issuer.jwks_fetches == 2
-        stranger = RSAKey.generate_key(2048, parameters={"kid": "k-made-up", "use": "sig"})
-        await asyncio.sleep(0.6)
-        for _ in range(20):
-            with pytest.raises(Unauthenticated):
-                await authenticator.person(f"Bearer {issuer.token(stranger)}")
-        assert issuer.jwks_fetches == 3  # once for the unknown id, then not again within the interval
-    finally:
-        issuer.close()
 
 
 async def test_no_provider_and_no_cached_keys_is_unavailable_not_accepted() -> None:

@@ -115,6 +115,115 @@ def required_tool(command: str, install: str) -> str:
     pytest.skip(message)
 
 
+class TestIssuer:
+    """An OpenID Connect issuer on 127.0.0.1 whose keys the test holds: discovery and JWKS over real HTTP.
+
+    `token(**claims)` mints an access token for any claims (expired, another audience ...); `keys` can be
+    replaced to rotate; `jwks_fetches` counts how often a service asked for them.
+    """
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, audience: str = "socialops-api") -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from joserfc.jwk import RSAKey
+
+        from .devstack import free_port
+
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.audience = audience
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "test-1", "use": "sig"})
+        self.keys = [self.key]
+        self.jwks_fetches = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                if self.path == "/.well-known/openid-configuration":
+                    body = {"issuer": outer.issuer, "jwks_uri": f"{outer.issuer}/keys"}
+                elif self.path == "/keys":
+                    outer.jwks_fetches += 1
+                    body = {"keys": [key.as_dict(private=False) for key in outer.keys]}
+                else:
+                    self.send_error(404)
+                    return
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        import threading
+
+        threading.Thread(target=self._server.serve_forever, name="test-issuer", daemon=True).start()
+
+    def claims(self, **changes: Any) -> dict[str, Any]:
+        now = int(time.time())
+        claims: dict[str, Any] = {"iss": self.issuer, "aud": self.audience, "sub": "00u-test-person",
+                                  "iat": now, "nbf": now, "exp": now + 600, "name": "Testa Testsson",
+                                  "email": "testa.testsson@stad.example", "roles": []}
+        claims.update(changes)
+        return {k: v for k, v in claims.items() if v is not None}
+
+    def token(self, key: Any = None, **changes: Any) -> str:
+        from joserfc import jwt
+
+        key = key or self.key
+        return jwt.encode({"alg": "RS256", "kid": key.kid}, self.claims(**changes), key)
+
+    def settings(self) -> dict[str, str]:
+        return {"oidc_issuer": self.issuer, "oidc_audience": self.audience}
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def forged_tokens(issuer: TestIssuer) -> dict[str, str]:
+    """Tokens every API must answer 401: each breaks one rule of the token contract."""
+    import base64
+    import hashlib
+    import hmac
+
+    from joserfc.jwk import RSAKey
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    stranger = RSAKey.generate_key(2048, parameters={"kid": "not-published", "use": "sig"})
+    unsigned = f"{b64(json.dumps({'alg': 'none'}).encode())}.{b64(json.dumps(issuer.claims(roles=['registrar'])).encode())}."
+    hs_input = (f"{b64(json.dumps({'alg': 'HS256', 'kid': issuer.key.kid}).encode())}."
+                f"{b64(json.dumps(issuer.claims(roles=['registrar'])).encode())}")
+    hs256 = f"{hs_input}.{b64(hmac.new(issuer.key.as_pem(private=False), hs_input.encode(), hashlib.sha256).digest())}"
+    header, _, signature = issuer.token(roles=["archivist"]).split(".")
+    tampered = f"{header}.{b64(json.dumps(issuer.claims(roles=['registrar', 'archive_admin'])).encode())}.{signature}"
+    return {
+        "another issuer": issuer.token(iss="https://login.example.net/other/v2.0", roles=["registrar"]),
+        "the wrong audience": issuer.token(aud="another-api", roles=["registrar"]),
+        "expired": issuer.token(exp=int(time.time()) - 3600, roles=["registrar"]),
+        "signed by a key not in the JWKS": issuer.token(key=stranger, roles=["registrar"]),
+        "alg none": unsigned,
+        "HS256 signed with the public key": hs256,
+        "a tampered payload": tampered,
+    }
+
+
+@pytest.fixture
+def test_issuer() -> Iterator[TestIssuer]:
+    issuer = TestIssuer()
+    try:
+        yield issuer
+    finally:
+        issuer.close()
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """One broker for the whole run, with every topic created. Tests tell their data apart by ids."""
