@@ -138,12 +138,19 @@ async def search_items(
     await require(request, principal, Permission.SEARCH, "search", query=f.as_audit())
     if f.item_type == "dm":
         await require(request, principal, Permission.READ_DIRECT_MESSAGES, "search", query=f.as_audit())
+    visible = _with_dm_access(principal, f)
     with Stopwatch() as watch:
         async with _pool(request).acquire() as connection:
-            items = await queries.search(connection, _with_dm_access(principal, f), principal, limit, offset)
+            items = await queries.search(connection, visible, principal, limit, offset)
+            # A count over text the reader may not see (personal data) would tell what it holds.
+            count = (await queries.count_matches(connection, visible)
+                     if not f.q or principal.may(Permission.READ_PERSONAL_DATA) else None)
+            if f.q:
+                await queries.highlights(connection, items, f.q)
     metrics.QUERY_SECONDS.labels("search").observe(watch.seconds)
     await audit(request, principal, "search", None, {**f.as_audit(), "limit": limit, "offset": offset}, 200)
     return {"items": items, "limit": limit, "offset": offset,
+            "count": count, "count_capped": count is not None and count > queries.COUNT_CAP,
             "next_offset": offset + limit if len(items) == limit else None}
 
 
@@ -295,14 +302,38 @@ async def _export_row(request: Request, principal: Person, export_id: str, actio
     return row
 
 
+@router.get("/exports", summary="Recent export packages, newest first")
+async def list_exports(request: Request, principal: Who,
+                       limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+    await require(request, principal, Permission.EXPORT, "exports")
+    rows = await _pool(request).fetch("SELECT * FROM export_package ORDER BY requested_at DESC LIMIT $1", limit)
+    await audit(request, principal, "exports", None, {}, 200)
+    return {"exports": [_export_view(row) for row in rows]}
+
+
+def _export_view(row: Any) -> dict[str, Any]:
+    return {"id": str(row["id"]), "account": row["account_id"], "from": row["period_from"].isoformat(),
+            "to": row["period_to"].isoformat(), "status": row["status"], "items": row["items"],
+            "sha256": row["sha256"], "error": row["error"], "requested_by": row["requested_by"],
+            "requested_at": row["requested_at"].isoformat(),
+            "package": f"/exports/{row['id']}/package" if row["status"] == "ready" else None}
+
+
+@router.get("/accounts", summary="The account inventory as the archive holds it (for filters)")
+async def list_accounts(request: Request, principal: Who) -> dict[str, Any]:
+    await require(request, principal, Permission.SEARCH, "accounts")
+    rows = await _pool(request).fetch(
+        "SELECT platform, external_id, name, department, status, archive_level, closed_date FROM account"
+        " ORDER BY department, name")
+    return {"accounts": [{**dict(r), "closed_date": r["closed_date"].isoformat() if r["closed_date"] else None}
+                         for r in rows]}
+
+
 @router.get("/exports/{export_id}", summary="An export's status")
 async def get_export(request: Request, principal: Who, export_id: str) -> dict[str, Any]:
     row = await _export_row(request, principal, export_id, "export_status")
     await audit(request, principal, "export_status", export_id, {}, 200)
-    return {"id": str(row["id"]), "account": row["account_id"], "from": row["period_from"].isoformat(),
-            "to": row["period_to"].isoformat(), "status": row["status"], "items": row["items"],
-            "sha256": row["sha256"], "error": row["error"],
-            "package": f"/exports/{row['id']}/package" if row["status"] == "ready" else None}
+    return _export_view(row)
 
 
 @router.get("/exports/{export_id}/package", summary="The package as a zip, when ready", response_class=Response)

@@ -93,8 +93,65 @@ def build_search(f: SearchFilters, limit: int, offset: int) -> tuple[str, list[A
     sql = SEARCH_COLUMNS
     if where:
         sql += " WHERE " + " AND ".join(where)
+    if limit == 0:  # the count of matches, up to `offset` (a cap: counting a million rows helps nobody)
+        return f"SELECT count(*) FROM ({sql} LIMIT {p(offset)}) AS matches", params
     sql += f" ORDER BY i.first_occurred_at DESC, i.id DESC LIMIT {p(limit)} OFFSET {p(offset)}"
     return sql, params
+
+
+COUNT_CAP = 10_000
+
+
+async def count_matches(connection: asyncpg.Connection, f: SearchFilters) -> int:
+    """How many items match, counted up to COUNT_CAP + 1 (the page says "more than 10 000")."""
+    sql, params = build_search(f, 0, COUNT_CAP + 1)
+    async with connection.transaction():
+        await connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        return await connection.fetchval(sql, *params)
+
+
+HIGHLIGHT_START, HIGHLIGHT_END = "\x02", "\x03"
+
+
+async def highlights(connection: asyncpg.Connection, items: list[dict[str, Any]], q: str) -> None:
+    """Where the query's words (as Swedish stems) occur in each item's shown text: `matches` offsets.
+
+    From PostgreSQL's own ts_headline, on the text the reader sees (masked or not), so the marks are
+    exactly what the search matched and never point into masked personal data."""
+    shown = [(item["id"], item["text"]) for item in items if item.get("text")]
+    if not shown:
+        return
+    rows = await connection.fetch(
+        "SELECT id, ts_headline('swedish', t, websearch_to_tsquery('swedish', $3),"
+        " 'HighlightAll=true, StartSel=' || chr(2) || ', StopSel=' || chr(3)) AS marked"
+        " FROM unnest($1::bigint[], $2::text[]) AS u(id, t)",
+        [i for i, _ in shown], [t for _, t in shown], q)
+    texts = dict(shown)
+    by_id = {item["id"]: item for item in items}
+    for row in rows:
+        spans = marked_spans(row["marked"])
+        if spans is not None and spans[0] == texts[row["id"]]:
+            by_id[row["id"]]["matches"] = spans[1]
+
+
+def marked_spans(marked: str) -> tuple[str, list[list[int]]] | None:
+    """The plain text and the [start, end) offsets of the parts ts_headline marked (pure)."""
+    plain: list[str] = []
+    spans: list[list[int]] = []
+    start: int | None = None
+    length = 0
+    for char in marked:
+        if char == HIGHLIGHT_START:
+            start = length
+        elif char == HIGHLIGHT_END:
+            if start is None:
+                return None
+            spans.append([start, length])
+            start = None
+        else:
+            plain.append(char)
+            length += 1
+    return "".join(plain), spans
 
 
 async def decisions_by_event(connection: asyncpg.Connection, event_ids: list[str]) -> dict[str, dict]:

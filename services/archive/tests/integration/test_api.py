@@ -101,6 +101,12 @@ async def test_archivist_sees_masked_text_and_no_dms_registrar_sees_everything(a
     assert "070-123 45 67" not in texts["c-phone"] and "[telefon]" in texts["c-phone"]
     registrar = (await client.get("/items", params={"q": "badhusets"}, headers=bearer("reg-token"))).json()
     assert {i["platform_item_id"]: i["text"] for i in registrar["items"]}["c-phone"] == PHONE_TEXT
+    # The words the search matched, as offsets into the text shown; counted only for those who see it all.
+    marked = {i["platform_item_id"]: [i["text"][a:b] for a, b in i["matches"]] for i in registrar["items"]}
+    assert marked["c-phone"] == ["badhusets"]
+    assert registrar["count"] == 2 and archivist["count"] is None
+    counted = (await client.get("/items", headers=bearer("arch-token"))).json()
+    assert counted["count"] == len(counted["items"]) and not counted["count_capped"]
 
     # Nor can an archivist find the comment by the phone number it holds; a registrar can.
     by_number = {"q": "070-123"}

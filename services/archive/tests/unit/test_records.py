@@ -169,3 +169,12 @@ def test_each_action_message_has_its_own_key() -> None:
     failed = _outcome(ActionOperation.HIDE, ActionStatus.FAILED)
     retried = failed.model_copy(update={"attempts": 2, "status": ActionStatus.DONE})
     assert len({action_message_key(m) for m in (command, failed, retried, failed)}) == 3
+
+
+def test_highlight_marks_become_offsets_into_the_plain_text() -> None:
+    from socialops_archive.queries import marked_spans
+
+    assert marked_spans("Ring om \x02badhusets\x03 tider, \x02badhuset\x03!") == (
+        "Ring om badhusets tider, badhuset!", [[8, 17], [25, 33]])
+    assert marked_spans("ingen träff") == ("ingen träff", [])
+    assert marked_spans("trasig\x03") is None
