@@ -199,9 +199,11 @@ class Stack:
             "SOCIALOPS_MAIL_RETRY_BASE_S": "0.5",
             "SOCIALOPS_MAIL_RETRY_MAX_S": "2",
         })
+        ports = {name: free_port() for name in names}
+        # Where each service finds the others' HTTP APIs (the console is their client).
+        env.update({f"SOCIALOPS_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()})
         env.update(extra_env)
-        for name in names:
-            port = free_port()
+        for name, port in ports.items():
             self.services[name] = ServiceProcess(name, port, dict(env, SOCIALOPS_HTTP_PORT=str(port)),
                                                  self.workdir / f"{name}.log").start()
         for service in self.services.values():

@@ -1,0 +1,43 @@
+// The console's only script: parts of a page that update themselves, told to screen readers too.
+// Pages work without it (a reload shows the same); nothing here is needed to read or to act.
+(function () {
+  "use strict";
+  var announcer = function (text) {
+    var region = document.getElementById("meddelanden");
+    if (!region) { return; }
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  };
+
+  // <div data-refresh="/path"> is replaced by what /path answers every few seconds, until it stops
+  // asking (the answer has no data-refresh of its own and a final data-status).
+  var refresh = function (element) {
+    var url = element.getAttribute("data-refresh");
+    var last = element.querySelector("[data-status]");
+    var lastStatus = last ? last.getAttribute("data-status") : null;
+    var tick = function () {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null) { window.setTimeout(tick, 5000); return; }
+          element.innerHTML = html;
+          var state = element.querySelector("[data-status]");
+          var status = state ? state.getAttribute("data-status") : null;
+          if (status !== lastStatus) {
+            var said = element.querySelector("[data-announce]");
+            if (said) { announcer(said.textContent.trim()); }
+            lastStatus = status;
+          }
+          if (status === "pending") { window.setTimeout(tick, 2000); }
+        })
+        .catch(function () { window.setTimeout(tick, 5000); });
+    };
+    window.setTimeout(tick, 2000);
+  };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-refresh]"), refresh);
+    var summary = document.querySelector(".error-summary");
+    if (summary) { summary.focus(); }
+  });
+}());
