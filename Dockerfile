@@ -18,7 +18,7 @@ COPY libs/common/pyproject.toml libs/common/pyproject.toml
 COPY libs/common/src libs/common/src
 COPY services services
 RUN pip install -c constraints.txt ./libs/common \
-    && for service in ingest moderation sla archive; do \
+    && for service in ingest moderation sla archive console; do \
          if [ -f "services/$service/pyproject.toml" ]; then pip install -c constraints.txt "./services/$service"; fi; \
        done
 

@@ -34,17 +34,19 @@ SERVICES = {
     "archive": ({"kafka", "database"}, ["archive-{run}"], {"SOCIALOPS_ARCHIVE_GROUP_ID": "archive-{run}",
                                                          "SOCIALOPS_SNAPSHOT_DIR": "{tmp}/snapshots",
                                                          "SOCIALOPS_EXPORT_DIR": "{tmp}/exports"}),
+    "console": ({"identity_provider"}, [], {"SOCIALOPS_OIDC_ISSUER": "{issuer}", "SOCIALOPS_OIDC_AUDIENCE": "a",
+                                            "SOCIALOPS_CONSOLE_REQUIRED_SERVICES": ""}),
 }
 
 
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_serve_is_ready_on_broker_and_database_and_stops_cleanly_on_sigterm(service, kafka_bootstrap, database_url,
-                                                                            tmp_path):
+                                                                            tmp_path, test_issuer):
     checks, groups, extra = SERVICES[service]
     run = os.urandom(4).hex()
     groups = [g.format(run=run) for g in groups]
     env = service_environment(kafka_bootstrap, database_url, SOCIALOPS_LOG_FORMAT="json",
-                              **{k: v.format(run=run, tmp=tmp_path) for k, v in extra.items()})
+                              **{k: v.format(run=run, tmp=tmp_path, issuer=test_issuer.issuer) for k, v in extra.items()})
     port = free_port()
     log_path = tmp_path / f"{service}.log"
     with log_path.open("wb") as log:

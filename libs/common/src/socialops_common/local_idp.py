@@ -62,8 +62,13 @@ LOCAL_PEOPLE: tuple[LocalPerson, ...] = (
 
 def create_provider_app(people: Sequence[LocalPerson] = LOCAL_PEOPLE, *, audience: str = LOCAL_AUDIENCE,
                         access_token_seconds: int = ACCESS_TOKEN_SECONDS):  # noqa: ANN201 - a Flask app
+    import warnings
+
     import flask
-    import oidc_provider_mock
+
+    with warnings.catch_warnings():  # the mock imports Authlib's deprecated JOSE module: not ours to act on
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import oidc_provider_mock
     from joserfc import jwt
     from joserfc.jwk import RSAKey
 

@@ -35,7 +35,11 @@ SERVICES = (
     ServiceSpec("moderation", "socialops-moderation", 8081),
     ServiceSpec("sla", "socialops-sla", 8082),
     ServiceSpec("archive", "socialops-archive", 8083),
+    ServiceSpec("console", "socialops-console", 8084),
 )
+# The local OpenID Connect provider people sign in with (socialops_common.local_idp); the issuer in
+# config/local.env names this port.
+IDENTITY_PROVIDER_PORT = 8090
 
 
 # The start-up table's first column: the longest name ("moderation") and two spaces.
@@ -129,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
 
     processes: list[tuple[ServiceSpec, subprocess.Popen]] = []
     env = service_environment(bootstrap, database_url, **extra)
+    identity = _installed("socialops-local-idp")
+    if port_open("127.0.0.1", IDENTITY_PROVIDER_PORT):
+        print(f"something already listens on 127.0.0.1:{IDENTITY_PROVIDER_PORT}; using it as the identity provider")
+    elif identity is not None:
+        processes.append((ServiceSpec("identity", "socialops-local-idp", IDENTITY_PROVIDER_PORT), subprocess.Popen(
+            [identity, "--port", str(IDENTITY_PROVIDER_PORT)], env=env, stdout=subprocess.DEVNULL)))
     for spec in SERVICES:
         command = _installed(spec.command)
         if command is None:
@@ -140,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     for spec, process in processes:
         try:
             wait_for_port("127.0.0.1", spec.port, timeout=60)
-            print(f"{spec.name:<{NAME_WIDTH}}http://127.0.0.1:{spec.port}  (/metrics /healthz /readyz)")
+            what = {"identity": "(local sign-in: README, \"Sign in\")", "console": "(open this in a browser)"}
+            print(f"{spec.name:<{NAME_WIDTH}}http://127.0.0.1:{spec.port}  {what.get(spec.name, '(/metrics /healthz /readyz)')}")
         except TimeoutError:
             print(f"{spec.name:<{NAME_WIDTH}}did not start (exit code {process.poll()})")
     print("Ctrl-C stops everything.")

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import structlog
 
+from .metrics import API_REFUSALS
 from .settings import ConsoleSettings
 
 log = structlog.get_logger("console.services")
@@ -53,8 +54,10 @@ class Services:
             response = await self.http.request(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
         except httpx.HTTPError as error:
             log.warning("service did not answer", service=service, path=path, error=repr(error))
+            API_REFUSALS.labels(service, "unreachable").inc()
             raise ServiceRefused(service, 503, f"{service} svarar inte") from error
         if response.status_code >= 400:
+            API_REFUSALS.labels(service, str(response.status_code)).inc()
             if response.status_code >= 500:
                 log.warning("service failed", service=service, path=path, status=response.status_code)
             raise ServiceRefused(service, response.status_code, _detail(response))

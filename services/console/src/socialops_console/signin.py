@@ -9,16 +9,21 @@ person, never the console.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
-from authlib.integrations.starlette_client import OAuth, OAuthError
+
+with warnings.catch_warnings():  # Authlib warns about its own httpx module on import; not ours to act on
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.starlette_client import OAuth, OAuthError
 from socialops_common.identity import Person, Role, Unauthenticated
 from socialops_common.oidc import Authenticator, IdentityProviderUnavailable
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from .metrics import SIGN_INS
 from .sessions import ROTATE, csrf_valid
 from .settings import ConsoleSettings
 
@@ -62,8 +67,10 @@ class SignIn:
             person = await self.authenticator.person(f"Bearer {tokens['access_token']}")
         except (OAuthError, Unauthenticated, KeyError) as error:
             log.warning("sign-in refused", error=repr(error))
+            SIGN_INS.labels("refused").inc()
             return RedirectResponse("/inloggning/misslyckades", status_code=303)
         except IdentityProviderUnavailable:
+            SIGN_INS.labels("provider_unavailable").inc()
             return RedirectResponse("/inloggning/misslyckades", status_code=303)
         return_to = request.session.get("return_to") or "/"
         request.session.clear()
@@ -77,6 +84,7 @@ class SignIn:
         })
         request.scope[ROTATE] = True  # a new session id now that it holds a person
         log.info("signed in", subject=person.subject, roles=person.role_names)
+        SIGN_INS.labels("signed_in").inc()
         return RedirectResponse(_local(return_to), status_code=303)
 
     async def sign_out(self, request: Request) -> Response:

@@ -112,7 +112,7 @@ def test_dashboards_are_provisioned_from_the_provisioned_datasource() -> None:
 def test_scrape_config_covers_every_service() -> None:
     config = yaml.safe_load((OPS / "prometheus" / "prometheus.yml").read_text())
     targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
-    assert targets == {"ingest:8080", "moderation:8081", "sla:8082", "archive:8083"}
+    assert targets == {"ingest:8080", "moderation:8081", "sla:8082", "archive:8083", "console:8084"}
 
 
 def promtool() -> str:
