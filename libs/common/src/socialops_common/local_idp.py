@@ -115,7 +115,11 @@ class LocalIdentityProvider:
 
     @contextmanager
     def running(self) -> Iterator[LocalIdentityProvider]:
+        import logging
+
         from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request in the tests' output
 
         server = make_server("127.0.0.1", self.port, create_provider_app(self.people, audience=self.audience),
                              threaded=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -42,6 +43,9 @@ SECURITY_HEADERS = [
 
 
 class SecurityHeaders:
+    """The security headers on every answer, and `Server-Timing: app;dur=<ms>` (the time the page took
+    here, API calls included: what bench/console_search.py reads)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -49,10 +53,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        began = time.perf_counter()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                took = f"app;dur={(time.perf_counter() - began) * 1000:.1f}".encode()
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS, (b"server-timing", took)]
             await send(message)
 
         await self.app(scope, receive, with_headers)
