@@ -252,6 +252,14 @@ class ActionOperation(StrEnum):
     UNHIDE = "unhide"
     DELETE = "delete"
     BLOCK_AUTHOR = "block_author"
+    # What people do from the console (issue 13): answer in the thread or the DM conversation, like a
+    # friendly comment, and tell a commenter why their comment was removed (Meta's Private Replies).
+    REPLY = "reply"
+    LIKE = "like"
+    NOTIFY = "notify"
+
+
+PERSON_OPERATIONS = frozenset({ActionOperation.REPLY, ActionOperation.LIKE, ActionOperation.NOTIFY})
 
 
 class _PlatformAction(_Model):
@@ -259,7 +267,8 @@ class _PlatformAction(_Model):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     action_id: str
-    decision_id: str
+    decision_id: str = Field(description="the moderation decision carried out, or for a person's action "
+                                         "(reply, like, notify) the id of their request")
     event_id: str
     platform: Platform
     account_id: str
@@ -277,12 +286,18 @@ class PlatformActionCommand(_PlatformAction):
     author_id: str | None = None
     notification_text: str | None = None
     requested_at: UtcDatetime
+    # A person's action: what is sent (reply, notice), to whom in a DM conversation, on what kind of item.
+    text: str | None = None
+    recipient_id: str | None = Field(default=None, description="the citizen a DM reply goes to (PSID, X user id)")
+    item_kind: EventKind | None = Field(default=None, description="what item_id is: a comment, a DM, a mention")
+    requested_by: Actor | None = None
 
 
 class ActionStatus(StrEnum):
     DONE = "done"
     DRY_RUN = "dry_run"
     FAILED = "failed"
+    UNSUPPORTED = "unsupported"  # the platform has no way to do it (said in `detail`, never retried)
 
 
 class PlatformActionOutcome(_PlatformAction):
@@ -292,6 +307,8 @@ class PlatformActionOutcome(_PlatformAction):
     http_status: int | None = None
     detail: str | None = None
     completed_at: UtcDatetime
+    error_code: str | None = Field(default=None, description="the platform's error, e.g. 'graph:10', 'x:403'")
+    created_id: str | None = Field(default=None, description="the id of what the platform created (a reply)")
 
 
 ActionMessage = Annotated[PlatformActionCommand | PlatformActionOutcome, Field(discriminator="type")]
