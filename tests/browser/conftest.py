@@ -60,9 +60,11 @@ def chromium_path() -> str:
     return required_tool("chromium", "apt-get install -y chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str, console_stack: ConsoleStack):  # noqa: ANN201 - a Playwright Browser
     # The stack first: Playwright's sync API holds an event loop, and the stack's set-up runs its own.
+    # Per module, not per session: while Playwright runs, its loop is this thread's running loop, and the
+    # other test files this xdist worker runs after these need `asyncio.run` of their own.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
