@@ -173,6 +173,14 @@ class Stack:
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="socialops-e2e-")))
 
     def start(self, names: tuple[str, ...] = ("archive", "sla", "moderation", "ingest"), **extra_env: str) -> Stack:
+        """Everything, or nothing: what was started before a failure is stopped again."""
+        try:
+            return self._start(names, **extra_env)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, names: tuple[str, ...], **extra_env: str) -> Stack:
         self.broker = LocalBroker().start()
         asyncio.run(ensure_topics(self.broker.bootstrap))
         self.database = LocalDatabase.start_embedded(self.workdir / "pgdata")
