@@ -67,6 +67,12 @@ class AbuseLexicon:
     person_address: re.Pattern[str]
     intensifier: re.Pattern[str]
     group_address: re.Pattern[str]
+    # 2026-12 (issue 14): insults as noun phrases and swearing at someone
+    noun_phrase_person: re.Pattern[str]
+    noun_phrase_third: re.Pattern[str]
+    profane_attacks: re.Pattern[str]
+    self_reference: re.Pattern[str]
+    self_subject: re.Pattern[str]
 
 
 _PART = re.compile(r"\{(\w+)\}")
@@ -91,9 +97,44 @@ def _hate_pattern(pattern: str, groups: str, dehumanising: str) -> re.Pattern[st
     return re.compile(folded.replace("{groups}", groups).replace(fold_term("{groups}"), groups))
 
 
+_FILLER = r"((?!(är|e|var|blir|har|och|som|att|när|i|på|med|till|av|för|om)\b)\w+\s+)"
+
+
+def _noun_phrases(nouns: dict) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Insult syntax: (said to a person, said about someone). "din (feta) X", "du är en (ynklig) X",
+    "you (fat) X"; "… är ett gäng (hjärnlösa) X". The words of the syntax are folded here; the
+    noun and adjective lists are already folded alternations."""
+    parts = {
+        "safe": _alternation(nouns["safe"]),
+        "predicate": _alternation(nouns["safe"] + nouns["predicate_only"]),
+        "adjectives": "(?:" + _alternation(nouns["insulting_adjectives"]) + r")\w*",
+        "third": _alternation([n for n in nouns["safe"] if n not in ("skithög", "skämt")]),
+        "gap": fold_pattern(_FILLER),
+        "edge": _EDGE_R,
+    }
+    person = (
+        r"\b(din|ditt|dina|your)\s+{gap}{0,3}?({safe}){edge}"
+        r"|\b(du|ni|you)\s+(är|e|are|r)\s+((ju|bara|verkligen|fan|så|helt|typ|en\s+sån\s+där|ett\s+sånt\s+där|such)\s+)*"
+        r"(en|ett|a|an)\s+{gap}{0,3}?({predicate}){edge}"
+        r"|\b(du|ni)\s+(är|e)\s+((ju|bara|en|ett|sån|sånt|där)\s+){0,4}{adjectives}\s+(\w+\s+)?(typ|figur|gubbe|människa|person|kvinna|man)\b"
+        r"|\b(you|u)\s+{adjectives}\s+(\w+\s+)?({safe}){edge}"
+    )
+    third = (
+        r"\b(är|e|var|are)\s+((ju|bara|verkligen|helt|typiska)\s+)?(ett\s+gäng|en\s+samling|en\s+riktig|ett\s+riktigt|en\s+komplett|"
+        r"ett\s+komplett|fullständiga|fullständig|riktiga|rena|en|ett|a|an|a\s+bunch\s+of)\s+{gap}{0,3}?({third}){edge}"
+    )
+
+    def compiled(template: str) -> re.Pattern[str]:
+        folded = fold_pattern(template)
+        return re.compile(re.sub(r"\{(safe|predicate|adjectives|third|gap|edge)\}", lambda m: parts[m.group(1)], folded))
+
+    return compiled(person), compiled(third)
+
+
 @cache
 def lexicon() -> AbuseLexicon:
     data = load_data("abuse.yaml")
+    person_np, third_np = _noun_phrases(data["insult_nouns"])
     groups = "(?:(?:" + _alternation(data["hate_groups"]) + ")(?:na|ne)?)"  # definite forms too
     dehumanising = "(?:" + "|".join(data["hate_predicates"]) + ")"
     return AbuseLexicon(
@@ -111,6 +152,12 @@ def lexicon() -> AbuseLexicon:
         person_address=re.compile(fold_pattern(r"\b(du|din|ditt|dina|dig|you|your|you're|youre|ur|u)\b")),
         group_address=re.compile(fold_pattern(r"\b(ni|er|ert|era)\b")),
         intensifier=re.compile(fold_pattern(r"\b(jävla|jäkla|fucking|förbannat|helt\s+jävla|fan\s+så)\s*$")),
+        noun_phrase_person=person_np,
+        noun_phrase_third=third_np,
+        profane_attacks=re.compile("|".join(f"(?:{fold_pattern(p)})" for p in data["profane_attacks"])),
+        # "jag är en idiot", "som en stor dum idiot, jag": the writer about themselves
+        self_subject=re.compile(fold_pattern(r"\b(jag|vi|i|we)\s+$")),  # "jag [är en mes]"
+        self_reference=re.compile(fold_pattern(r"(\b(jag|vi)\s+(är|e|var|blir|känner\s+mig\s+som)\b|\bsom\s+(en\s+)?|\bi\s*'?m\b|\bi\s+am\b|\bkallar\s+mig\b)[^.!?,]{0,25}$")),
     )
 
 
@@ -128,6 +175,12 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     # A threat quoted in a comment that reports it ("han skrev 'jag ska döda dig'") is not a threat
     # by the commenter; quoted words without such a cue still count (quotes are also used for emphasis).
     reported = _quotations(folded) if lex.quote_report_cues.search(folded) else []
+    def about_oneself(start: int) -> bool:
+        sentence_start = max(folded.rfind(c, 0, start) for c in ".!?\n") + 1
+        return bool(lex.self_reference.search(folded[max(sentence_start, start - 40) : start]))
+
+    def reported_quote(start: int, end: int) -> bool:
+        return any(s <= start and end <= e for s, e in reported)
     threat_spans, threat_conf = [], 0.0
     for threat in lex.threats:
         if threat.unless is not None and threat.unless.search(folded):
@@ -144,12 +197,16 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
 
     hate_spans, hate_conf = [], 0.0
     for m in lex.hate.finditer(folded):
+        if reported_quote(m.start(), m.end()) or about_oneself(m.start()):  # "jag är en stolt blatte"
+            continue
         hate_spans.append((*n.span(m.start(), m.end()), "slur"))
         taken.append((m.start(), m.end()))
         hate_conf = max(hate_conf, 0.9)
     hate_patterns = lex.hate_patterns + (lex.group_patterns if lex.group_mention.search(folded) else ())
     for pattern in hate_patterns:
         for m in pattern.finditer(folded):
+            if reported_quote(m.start(), m.end()):
+                continue
             hate_spans.append((*n.span(m.start(), m.end()), "hate"))
             taken.append((m.start(), m.end()))
             hate_conf = max(hate_conf, 0.85)
@@ -157,9 +214,13 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
         hits.append(hit("abuse.hate", CLAUSE_ABUSE, hate_conf, hate_spans))
 
     exceptions = [(m.start(), m.end()) for m in lex.insult_exceptions.finditer(folded)]
-    attack_spans, insult_spans, attack_conf = [], [], 0.0
+    attack_spans: list[tuple[int, int, str]] = []
+    insult_spans: list[tuple[int, int, str]] = []
+    attack_conf = 0.0
+
     for m in lex.insult.finditer(folded):
-        if not free(m.start(), m.end()) or any(s <= m.start() < e for s, e in exceptions):
+        if (not free(m.start(), m.end()) or any(s <= m.start() < e for s, e in exceptions) or about_oneself(m.start())
+                or reported_quote(m.start(), m.end())):
             continue
         taken.append((m.start(), m.end()))
         if _aimed_at_person(folded, m.start(), m.end(), lex):
@@ -167,6 +228,16 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
             attack_conf = max(attack_conf, 0.9)
         else:
             insult_spans.append((*n.span(m.start(), m.end()), "insult"))
+    for m in lex.profane_attacks.finditer(folded):
+        if free(m.start(), m.end()) and not reported_quote(m.start(), m.end()):
+            taken.append((m.start(), m.end()))
+            attack_spans.append((*n.span(m.start(), m.end()), "personal_attack"))
+            attack_conf = max(attack_conf, 0.85)
+    for m in lex.noun_phrase_person.finditer(folded):
+        if free(m.start(), m.end()) and not reported_quote(m.start(), m.end()):
+            taken.append((m.start(), m.end()))
+            attack_spans.append((*n.span(m.start(), m.end()), "personal_attack"))
+            attack_conf = max(attack_conf, 0.9)
     for m in lex.insult_mild.finditer(folded):
         if free(m.start(), m.end()) and _aimed_at_person(folded, m.start(), m.end(), lex):
             taken.append((m.start(), m.end()))
@@ -174,6 +245,12 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
             # harsh criticism or an attack: a human decides — unless sworn at ("så jävla korkad")
             intensified = lex.intensifier.search(folded[max(0, m.start() - 16) : m.start()])
             attack_conf = max(attack_conf, 0.8 if intensified else 0.55)
+    for m in lex.noun_phrase_third.finditer(folded):
+        if free(m.start(), m.end()) and not reported_quote(m.start(), m.end()) and not lex.self_subject.search(
+            folded[max(0, m.start() - 12) : m.start()]
+        ):
+            taken.append((m.start(), m.end()))
+            insult_spans.append((*n.span(m.start(), m.end()), "insult"))
     if attack_spans:
         hits.append(hit("abuse.personal_attack", CLAUSE_PERSONAL_ATTACK, attack_conf, attack_spans))
     if insult_spans:

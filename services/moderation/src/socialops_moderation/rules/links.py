@@ -7,7 +7,9 @@ information ska tas bort"
 
 Rule ids: `links.blocked` (a block-listed domain: remove), `links.shortener` and `links.unknown`
 (we cannot tell where it leads or whether it is reliable: review), `links.rumour` (wordings that
-present a claim as suppressed truth: review). Allow-listed official domains pass without a hit.
+present a claim as suppressed truth: review), `links.misinformation` (such a framing *and* a link
+that is not on the allow-list: the comment links to "obekräftad eller vilseledande information",
+hidden by default). Allow-listed official domains pass without a hit.
 URLs are found offline with `urlextract`; domains are reduced to their registrable part with
 `tldextract` using its bundled public-suffix snapshot (`suffix_list_urls=()`: never fetched).
 """
@@ -34,6 +36,7 @@ class LinkLists:
     block: frozenset[str]
     shorteners: frozenset[str]
     rumour_markers: tuple[re.Pattern[str], ...]
+    misinformation_markers: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def from_data(cls, data: dict) -> LinkLists:
@@ -42,6 +45,7 @@ class LinkLists:
             block=frozenset(d.lower() for d in data.get("block", [])),
             shorteners=frozenset(d.lower() for d in data.get("shorteners", [])),
             rumour_markers=tuple(re.compile(fold_pattern(p)) for p in data.get("rumour_markers", [])),
+            misinformation_markers=tuple(re.compile(fold_pattern(p)) for p in data.get("misinformation_markers", [])),
         )
 
     @classmethod
@@ -116,4 +120,14 @@ def classify_links(text: str, lists: LinkLists | None = None, normalised: Normal
     ]
     if rumours:
         hits.append(hit("links.rumour", CLAUSE_RUMOURS, 0.6, rumours))
+    linked = blocked + shortened + unknown
+    if linked:
+        framing = [
+            (*n.span(m.start(), m.end()), "misinformation")
+            for pattern in lists.misinformation_markers
+            for m in pattern.finditer(n.text)
+        ]
+        if rumours or framing:
+            confidence = 0.9 if len(framing) + len(rumours) >= 2 else 0.8
+            hits.append(hit("links.misinformation", CLAUSE_LINKS, confidence, rumours + framing + linked))
     return hits

@@ -11,6 +11,12 @@ Rule ids: `personal_data.personnummer`, `personal_data.samordningsnummer` (both 
 as 112, 1177, 114 14 and the city's switchboard are allowed by configuration),
 `personal_data.email`, `personal_data.address` (street + number, or postnummer + ort),
 `personal_data.bank_account` (card numbers with Luhn, Swedish IBAN, account numbers after "konto").
+
+Numbers written past a filter are read too (issue 14): digits spelt out in words ("noll sju noll,
+fyra fem sex …", "sjuttioåtta", "nollsju") and digits split by spaces, dashes or "streck"
+("0 7 0 - 5 5 5 …", "19 47 03 12 - 48 77") are joined into one digit string (`spelled_numbers`)
+and checked as a phone number or a personnummer like any other; a street name followed by a
+house number in words ("Kullagatan tjugotre") is an address.
 """
 
 from __future__ import annotations
@@ -99,7 +105,90 @@ def find_personnummer(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def classify_personal_data(text: str, config: PersonalDataConfig | None = None) -> list[RuleHit]:
+_UNITS = {"noll": 0, "en": 1, "ett": 1, "ena": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7,
+          "åtta": 8, "nio": 9, "nia": 9, "sjua": 7, "åtta": 8, "nolla": 0, "etta": 1, "tvåa": 2, "trea": 3, "fyra": 4,
+          "femma": 5, "sexa": 6}
+_TEENS = {"tio": 10, "elva": 11, "tolv": 12, "tretton": 13, "fjorton": 14, "femton": 15, "sexton": 16,
+          "sjutton": 17, "arton": 18, "nitton": 19}
+_TENS = {"tjugo": 20, "tjugu": 20, "trettio": 30, "fyrtio": 40, "femtio": 50, "sextio": 60, "sjuttio": 70,
+         "åttio": 80, "nittio": 90}
+_NUMBER_PIECE = re.compile(
+    "|".join(sorted(map(re.escape, [*_TENS, *_TEENS, *_UNITS]), key=len, reverse=True))
+)
+_TOKEN = re.compile(r"[^\W_]+|[-–—]")
+_JOINERS = {"-", "–", "—", "streck", "bindestreck", "och"}
+
+
+def _word_digits(word: str) -> str | None:
+    """The digits a number word stands for ("sjuttioåtta" → "78", "nollsju" → "07"), else None."""
+    if word.isdigit():
+        return word if len(word) <= 4 else None
+    out, i = "", 0
+    while i < len(word):
+        m = _NUMBER_PIECE.match(word, i)
+        if not m:
+            return None
+        piece = m.group()
+        i = m.end()
+        if piece in _TENS:
+            unit = _NUMBER_PIECE.match(word, i)
+            if unit and unit.group() in _UNITS and unit.group() not in ("noll", "nolla"):
+                out += str(_TENS[piece] + _UNITS[unit.group()])
+                i = unit.end()
+            else:
+                out += str(_TENS[piece])
+        elif piece in _TEENS:
+            out += str(_TEENS[piece])
+        else:
+            out += str(_UNITS[piece])
+    return out
+
+
+def spelled_numbers(text: str, min_digits: int = 7) -> list[tuple[int, int, str]]:
+    """(start, end, digits) for every run of number words and short digit groups with at least
+    `min_digits` digits, of which at least one was written as a word or the run was split."""
+    runs: list[tuple[int, int, str]] = []
+    start = end = -1
+    digits, pieces, worded = "", 0, False
+
+    def close() -> None:
+        if len(digits) >= min_digits and (worded or pieces >= 4):
+            runs.append((start, end, digits))
+
+    for m in _TOKEN.finditer(text):
+        token = m.group().lower()
+        # "i" between a word and a number is not one ("en", "ett" are: "ett två tre")
+        value = _word_digits(token) if token not in ("en", "ett") or digits else None
+        if value is not None:
+            if not digits:
+                start = m.start()
+            gap = text[end:m.start()] if digits else ""
+            if digits and not re.fullmatch(r"[\s,.:;/()]*", gap):
+                close()
+                start, digits, pieces, worded = m.start(), "", 0, False
+            digits += value
+            pieces += 1
+            worded = worded or not token.isdigit()
+            end = m.end()
+        elif digits and token in _JOINERS and re.fullmatch(r"[\s,.:;/()]*", text[end:m.start()]):
+            end = m.end()  # "streck", a dash: still the same number
+        elif digits:
+            close()
+            digits, pieces, worded = "", 0, False
+    if digits:
+        close()
+    return runs
+
+
+_STREET_NUMBER_WORD = re.compile(
+    rf"\b[A-ZÅÄÖ][a-zåäöé]+(?:{_STREET_SUFFIXES})\s+(?:nummer\s+|nr\s+)?(?P<number>[a-zåäö]+)(?:\s?[A-Za-z](?![a-zåäö]))?"
+)
+
+
+def classify_personal_data(
+    text: str, config: PersonalDataConfig | None = None, normalised: object | None = None
+) -> list[RuleHit]:
+    """`normalised` is accepted for the classifier's uniform call; the patterns read the original."""
     config = config or PersonalDataConfig()
     spans: dict[str, list[tuple[int, int, str]]] = {}
     taken: list[tuple[int, int]] = []
@@ -130,8 +219,17 @@ def classify_personal_data(text: str, config: PersonalDataConfig | None = None) 
         for match in phonenumbers.PhoneNumberMatcher(text, config.region, leniency=phonenumbers.Leniency.VALID):
             if not config.phone_allowed(match.number, match.raw_string):
                 add("personal_data.phone", match.start, match.end, "phone")
+    for start, end, digits in spelled_numbers(text):
+        if _luhn_personnummer(digits):
+            add("personal_data.personnummer", start, end, "personnummer")
+        elif _phone_digits(digits, config):
+            add("personal_data.phone", start, end, "phone")
     for m in _STREET.finditer(text):
         add("personal_data.address", m.start(), m.end(), "address")
+    for m in _STREET_NUMBER_WORD.finditer(text):
+        number = _word_digits(m.group("number").lower())
+        if number and m.group("number").lower() not in ("en", "ett") and 0 < int(number) < 400:
+            add("personal_data.address", m.start(), m.end(), "address")
     for m in _POSTCODE.finditer(text):
         add("personal_data.address", m.start(), m.end(), "address")
 
@@ -144,6 +242,25 @@ def classify_personal_data(text: str, config: PersonalDataConfig | None = None) 
         "personal_data.address": 0.8,
     }
     return [hit(rule, CLAUSE_PERSONAL_DATA, confidence[rule], found) for rule, found in spans.items()]
+
+
+def _luhn_personnummer(digits: str) -> bool:
+    if len(digits) == 12 and digits[:2] in ("19", "20"):
+        digits = digits[2:]
+    if len(digits) != 10:
+        return False
+    month, day = int(digits[2:4]), int(digits[4:6])
+    return 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91) and luhn_valid(digits)
+
+
+def _phone_digits(digits: str, config: PersonalDataConfig) -> bool:
+    if not 8 <= len(digits) <= 12:
+        return False
+    try:
+        number = phonenumbers.parse(digits, config.region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number) and not config.phone_allowed(number, digits)
 
 
 def mask(text: str, hits: list[RuleHit]) -> str:

@@ -113,6 +113,7 @@ class QuestionFinding:
     language: str | None
     spans: tuple[tuple[int, int], ...]
     confidence: float
+    rhetorical: bool = False  # a question was asked, but as outrage or rhetoric (no answer needed)
 
 
 @cache
@@ -187,7 +188,7 @@ def find_questions(text: str, normalised: Normalised | None = None) -> QuestionF
         if is_question and len(re.findall(r"\w+", stripped)) >= 2:
             spans.append(n.span(m.start(), m.end()))
     confidence = 0.85 if spans else (0.8 if rhetorical_seen else 0.9)
-    return QuestionFinding(bool(spans), language, tuple(spans), confidence)
+    return QuestionFinding(bool(spans), language, tuple(spans), confidence, rhetorical_seen)
 
 
 def classify_questions(text: str) -> list[RuleHit]:
