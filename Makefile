@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_WORKERS ?= 3
 PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
-.PHONY: install run test test-fast lint bench clean simulate
+.PHONY: install run test test-fast lint bench clean simulate models
 
 install: $(STAMP)
 
@@ -30,6 +30,11 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check libs services tests bench
+
+# The moderation service's second opinion, trained from the labelled data in the repo (seeded,
+# deterministic): services/moderation/src/socialops_moderation/data/model.json.gz, committed.
+models: install
+	$(BIN)/python -m socialops_moderation.learned.build
 
 bench: install
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -214,6 +214,35 @@ class Actor(_Model):
     kind: Literal["person", "machine"] = "person"
 
 
+class SpeechAct(StrEnum):
+    """What a comment does (Svenska Akademiens grammatik): asks, tells to, expresses, states."""
+
+    QUESTION = "question"
+    DIRECTIVE = "directive"
+    EXPRESSIVE = "expressive"
+    ASSERTION = "assertion"
+
+
+class WeighedWord(_Model):
+    """A word that pushed the model's score for `label` up: offsets into the original text (like
+    rule spans), the folded word (never one inside a personal-data span) and its weight."""
+
+    label: str
+    start: int
+    end: int
+    weight: float
+    term: str | None = None
+
+
+class ModelOpinion(_Model):
+    """The learned second opinion on one comment: calibrated probability of harm per class, the
+    model's version, and the words that weighed most for the classes it flagged."""
+
+    version: str
+    scores: dict[str, float] = Field(default_factory=dict)
+    words: list[WeighedWord] = Field(default_factory=list)
+
+
 class ModerationDecision(_Model):
     schema_version: Literal[1] = SCHEMA_VERSION
     decision_id: str
@@ -238,6 +267,10 @@ class ModerationDecision(_Model):
     supersedes: str | None = None  # decision_id this one overrides
     policy: str = "default"
     decided_at: UtcDatetime
+    # Added for issue 14 (optional: decisions written before it have none).
+    speech_act: SpeechAct | None = None
+    friendly: bool | None = None  # thanks, praise, a kind word: the console's "like"
+    model: ModelOpinion | None = None
 
     @property
     def partition_key(self) -> bytes:

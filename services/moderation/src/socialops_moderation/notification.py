@@ -17,6 +17,13 @@ _REASONS = [
     ("abuse.hate", "den innehöll rasism eller kränkningar av en grupp människor"),
     ("abuse.insult", "den innehöll kränkande ord om andra"),
     ("abuse.profanity", "den innehöll svordomar"),
+    # the learned second opinion, when a policy lets it remove (issue 14)
+    ("model.threat", "den innehöll ett hot"),
+    ("model.attack", "den innehöll ett personligt påhopp"),
+    ("model.hate", "den innehöll rasism eller kränkningar av en grupp människor"),
+    ("model.scam", "den såg ut som bedrägeri eller reklam"),
+    ("spam.scam", "den såg ut som bedrägeri eller reklam"),
+    ("links.misinformation", "den länkade till information som inte stämmer eller som kan vilseleda"),
     (
         "personal_data",
         "den innehöll personuppgifter, till exempel ett personnummer, ett telefonnummer eller en adress. "

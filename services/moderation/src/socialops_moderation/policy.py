@@ -6,6 +6,12 @@ personliga påhopp, kan man behöva blockera avsändaren och ta bort kommentaren
 
 Pure: no I/O once the policy is loaded. The most severe action of all hits wins; a hit below its
 rule's `min_confidence` asks for review instead of acting.
+
+The learned second opinion (`learned/`, issue 14) comes after the rules: per class, a calibrated
+probability at or above the policy's `model.review_at` sends a comment the rules allow to review,
+as a hit `model.<class>` whose spans are the words that weighed most. The model removes on its own
+only for a class the policy lists under `model.remove` *and* the model file certifies (precision
+≥ 0.95 on held-out data at its recorded threshold); it never lowers what the rules decided.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from socialops_common.events import (
 
 from .classify import Findings
 from .notification import DEFAULT_SIGNATURE, notification_for
-from .rules import load_data
+from .rules import CLAUSE_ABUSE, CLAUSE_PERSONAL_ATTACK, CLAUSE_SPAM, hit, load_data
 
 SEVERITY = {ModerationAction.ALLOW: 0, ModerationAction.REVIEW: 1, ModerationAction.HIDE: 2, ModerationAction.DELETE: 3}
 # The rules are lexical: finding nothing is good evidence, not proof.
@@ -48,12 +54,29 @@ class ItemKindLimits:
     always_needs_answer: bool = False
 
 
+# What each model class stands for in the guideline: its clause, and the rule whose action a
+# reviewer's "confirm" applies.
+MODEL_CLASSES = {
+    "threat": ("abuse.threat", CLAUSE_ABUSE),
+    "hate": ("abuse.hate", CLAUSE_ABUSE),
+    "attack": ("abuse.personal_attack", CLAUSE_PERSONAL_ATTACK),
+    "scam": ("spam.scam", CLAUSE_SPAM),
+}
+
+
+@dataclass(frozen=True)
+class ModelPolicy:
+    review_at: dict[str, float] = field(default_factory=dict)  # class → probability; absent: never
+    remove: dict[str, ModerationAction] = field(default_factory=dict)  # class → hide/delete
+
+
 @dataclass(frozen=True)
 class Policy:
     name: str
     rules: dict[str, RuleAction]
     item_kinds: dict[str, ItemKindLimits] = field(default_factory=dict)
     signature: str = DEFAULT_SIGNATURE  # how the commenter's notification is signed
+    model: ModelPolicy = field(default_factory=ModelPolicy)
 
     def rule_action(self, rule_id: str) -> RuleAction:
         """The entry for the rule id, else for its longest matching prefix, else review."""
@@ -75,6 +98,21 @@ def _rules(raw: dict[str, Any]) -> dict[str, RuleAction]:
         )
         for rule, entry in (raw or {}).items()
     }
+
+
+def _model(raw: dict[str, Any] | None, base: ModelPolicy | None = None) -> ModelPolicy:
+    base = base or ModelPolicy()
+    raw = raw or {}
+    unknown = (set(raw.get("review_at") or {}) | set(raw.get("remove") or {})) - set(MODEL_CLASSES)
+    if unknown:
+        raise ValueError(f"policy: unknown model classes {sorted(unknown)} (known: {sorted(MODEL_CLASSES)})")
+    remove = {c: ModerationAction(a) for c, a in (raw["remove"] or {}).items()} if "remove" in raw else base.remove
+    if any(a not in (ModerationAction.HIDE, ModerationAction.DELETE) for a in remove.values()):
+        raise ValueError("policy: model.remove takes hide or delete")
+    return ModelPolicy(
+        {**base.review_at, **{c: float(p) for c, p in (raw.get("review_at") or {}).items()}},
+        remove,
+    )
 
 
 def _kinds(raw: dict[str, Any]) -> dict[str, ItemKindLimits]:
@@ -100,7 +138,7 @@ class PolicyBook:
         base = data["default"]
         default = Policy(
             "default", _rules(base["rules"]), _kinds(base.get("item_kinds", {})),
-            base.get("notification_signature", DEFAULT_SIGNATURE),
+            base.get("notification_signature", DEFAULT_SIGNATURE), _model(base.get("model")),
         )
         overrides = {}
         for name, override in (data.get("overrides") or {}).items():
@@ -109,6 +147,7 @@ class PolicyBook:
                 {**default.rules, **_rules(override.get("rules", {}))},
                 {**default.item_kinds, **_kinds(override.get("item_kinds", {}))},
                 override.get("notification_signature", default.signature),
+                _model(override.get("model"), default.model),
             )
         return cls(default, overrides)
 
@@ -133,10 +172,35 @@ class Outcome:
     # what the rules would do if every hit were certain: what a reviewer "confirms"
     suggested_action: ModerationAction = ModerationAction.ALLOW
     suggested_block: bool = False
+    model_hits: tuple[RuleHit, ...] = ()  # the second opinion's hits, when it raised the action
 
 
 def _ignored(rule_id: str, ignore: tuple[str, ...]) -> bool:
     return any(rule_id == i or rule_id.startswith(i + ".") for i in ignore)
+
+
+def model_hits(findings: Findings, kind: EventKind, policy: Policy) -> list[tuple[RuleHit, ModerationAction]]:
+    """The second opinion's hits: per class at or above its review threshold, the action it asks
+    for (review; the class's removal only where the policy and the model file both allow it)."""
+    opinion = findings.model
+    if opinion is None:
+        return []
+    limits = policy.limits(kind)
+    found = []
+    for label, probability in opinion.scores.items():
+        threshold = policy.model.review_at.get(label)
+        if label not in MODEL_CLASSES or threshold is None or probability < threshold:
+            continue
+        rule_id = f"model.{label}"
+        if _ignored(rule_id, limits.ignore_rules) or _ignored(MODEL_CLASSES[label][0], limits.ignore_rules):
+            continue
+        action = ModerationAction.REVIEW
+        certified = findings.removable.get(label)
+        if label in policy.model.remove and certified is not None and probability >= certified:
+            action = policy.model.remove[label]
+        spans = [(w.start, w.end, rule_id) for w in opinion.words if w.label == label]
+        found.append((hit(rule_id, MODEL_CLASSES[label][1], probability, spans), action))
+    return found
 
 
 def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outcome:
@@ -162,6 +226,21 @@ def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outco
             confidences.append(rule_hit.confidence)
             acting.append(rule_hit)
             block = block or (entry.block_author and wanted == entry.action)
+    # The second opinion, only where it asks for more than the rules decided.
+    raised: list[RuleHit] = []
+    for model_hit, wanted in model_hits(findings, kind, policy):
+        if SEVERITY[wanted] <= SEVERITY[action] and not (raised and SEVERITY[wanted] == SEVERITY[action]):
+            continue
+        if SEVERITY[wanted] > SEVERITY[action]:
+            action, confidences, acting, raised = wanted, [model_hit.confidence], [model_hit], [model_hit]
+            block = False  # the model never blocks anyone
+        else:
+            confidences.append(model_hit.confidence)
+            acting.append(model_hit)
+            raised.append(model_hit)
+        entry = policy.rule_action(MODEL_CLASSES[model_hit.rule_id.split(".", 1)[1]][0])
+        if SEVERITY[entry.action] > SEVERITY[suggested]:
+            suggested, suggested_block = entry.action, entry.block_author
     if SEVERITY[action] > SEVERITY[limits.max_action]:
         action, block = limits.max_action, False
     if action == ModerationAction.ALLOW:
@@ -186,6 +265,7 @@ def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outco
         needs_answer,
         suggested,
         suggested_block and suggested == ModerationAction.DELETE,
+        tuple(raised),
     )
 
 
@@ -220,14 +300,17 @@ def decide_with_suggestion(
         action=outcome.action,
         block_author=outcome.block_author,
         needs_answer=outcome.needs_answer,
-        rules=list(findings.hits),
+        rules=[*findings.hits, *outcome.model_hits],
         confidence=outcome.confidence,
         masked_text=findings.masked_text,
         language=findings.language,
         notification_text=notification_for(
-            outcome.action, [h.rule_id for h in findings.hits], outcome.block_author, policy.signature
+            outcome.action, [h.rule_id for h in (*findings.hits, *outcome.model_hits)], outcome.block_author, policy.signature
         ),
         policy=policy.name,
         decided_at=decided_at,
+        speech_act=findings.speech_act,
+        friendly=findings.friendly and outcome.action == ModerationAction.ALLOW,
+        model=findings.model,
     )
     return decision, suggestion

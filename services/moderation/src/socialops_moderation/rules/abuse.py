@@ -108,7 +108,7 @@ def _noun_phrases(nouns: dict) -> tuple[re.Pattern[str], re.Pattern[str]]:
         "safe": _alternation(nouns["safe"]),
         "predicate": _alternation(nouns["safe"] + nouns["predicate_only"]),
         "adjectives": "(?:" + _alternation(nouns["insulting_adjectives"]) + r")\w*",
-        "third": _alternation([n for n in nouns["safe"] if n not in ("skithög", "skämt")]),
+        "third": _alternation([n for n in nouns["safe"] if n not in ("skithög", "skämt")] + nouns["plural_only"]),
         "gap": fold_pattern(_FILLER),
         "edge": _EDGE_R,
     }
@@ -120,6 +120,7 @@ def _noun_phrases(nouns: dict) -> tuple[re.Pattern[str], re.Pattern[str]]:
         r"|\b(you|u)\s+{adjectives}\s+(\w+\s+)?({safe}){edge}"
     )
     third = (
+        r"\b(era|ert|er|your)\s+{gap}{0,2}?({third}){edge}|"  # "era horungar": you-plural, the readers
         r"\b(är|e|var|are)\s+((ju|bara|verkligen|helt|typiska)\s+)?(ett\s+gäng|en\s+samling|en\s+riktig|ett\s+riktigt|en\s+komplett|"
         r"ett\s+komplett|fullständiga|fullständig|riktiga|rena|en|ett|a|an|a\s+bunch\s+of)\s+{gap}{0,3}?({third}){edge}"
     )
