@@ -1,50 +1,173 @@
-"""Moderation rules against the labelled evaluation set: per-rule precision/recall, confusion table.
+"""Moderation against every labelled set: per set and class, what is removed, reviewed, wrongly removed.
 
-    .venv/bin/python bench/moderation_eval.py [--mistakes] [--split dev|holdout|blind|dev2|blind2] [--check] [files…]
+    .venv/bin/python bench/moderation_eval.py [--rules] [--mistakes SET] [--check]
 
-Default files: services/moderation/tests/data/eval_*.jsonl (dev 412, holdout 150, blind 54) plus
-dev2.jsonl (100, written for tuning the threat/hate families) and blind2.jsonl (135, written before
-those rule changes and never tuned on). Each split is also scored on its own. Targets (issue 5): precision ≥ 0.95 for
-delete and hide, recall ≥ 0.90 for personal data and threats, question (needs_answer) F1 ≥ 0.85.
+Issue 14's figures, each for the rules alone and for rules + the second opinion (default policy):
+- city-page sets (services/moderation/tests/data): per class the share removed (hide/delete: the
+  removal recall), sent to review, and for threats and attacks deleted; for allowable comments the
+  share wrongly removed and sent to review, per category; needs_answer F1; speech_act == question
+  F1 and friendliness where labelled. `city_comments` is reported by split: `train` (the model
+  trained and the rules were tuned on it) and `heldout` (never tuned on).
+- RTP-LX Swedish dev (services/moderation/training): clearly toxic (toxicity ≥ 2.5 and identity
+  attack, violence or insult ≥ 2) removed / removed or reviewed, clean (< 1.5) wrongly removed and
+  reviewed; the two thirds the model trained on and the third held out.
+- the speech-act forum sentences: P/R/F1 per speech act, two thirds trained on, one third held out.
+- the model's calibration: a reliability table per class on the held-out data (city_comments
+  heldout, eval_blind, blind2, RTP-LX held-out third) and on the training data.
+`--rules` adds the per-rule precision/recall report of issue 5 (targets: `--check` exits 1 on a miss).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import sys
 from pathlib import Path
 
-from socialops_moderation.evaluation import load_items, run
+from socialops_moderation.accounts import AccountPolicies
+from socialops_moderation.classify import Classifier
+from socialops_moderation.consumer import Moderator
+from socialops_moderation.evaluation import (
+    CitySetReport,
+    Shares,
+    city_report,
+    decide_texts,
+    load_items,
+    reliability_table,
+    run,
+    speech_act_report,
+    toxicity_report,
+)
+from socialops_moderation.learned.build import _third, city_harm, rtplx_harm
+from socialops_moderation.policy import PolicyBook
 
-DATA = Path(__file__).resolve().parent.parent / "services" / "moderation" / "tests" / "data"
-SPLITS = ("dev", "holdout", "blind", "dev2", "blind2")
-DEFAULT_FILES = [*sorted(DATA.glob("eval_*.jsonl")), DATA / "dev2.jsonl", DATA / "blind2.jsonl"]
+SERVICE = Path(__file__).resolve().parent.parent / "services" / "moderation"
+DATA, TRAINING = SERVICE / "tests" / "data", SERVICE / "training"
+# (name, file, split or None, how it was used)
+CITY_SETS = [
+    ("city_comments/train", "city_comments.jsonl", "train", "model trained, rules tuned on it"),
+    ("city_comments/heldout", "city_comments.jsonl", "heldout", "never tuned on"),
+    ("eval_dev", "eval_dev.jsonl", None, "rules tuned on it (issue 5), model trained"),
+    ("eval_holdout", "eval_holdout.jsonl", None, "rules fixed from it (issue 5), model trained"),
+    ("dev2", "dev2.jsonl", None, "threat/hate families tuned on it, model trained"),
+    ("eval_blind", "eval_blind.jsonl", None, "not trained on"),
+    ("blind2", "blind2.jsonl", None, "not trained on"),
+]
+
+
+def moderators() -> dict[str, Moderator]:
+    policies = PolicyBook.load()
+    return {"rules": Moderator(Classifier(model=None), policies, AccountPolicies()),
+            "rules+model": Moderator(Classifier(), policies, AccountPolicies())}
+
+
+def _pct(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _share_cells(s: Shares, deleted: bool = False) -> str:
+    cells = f"{s.n:>4} {_pct(s.removed):>7} {_pct(s.reviewed):>7} {_pct(s.seen):>7}"
+    return cells + (f" {_pct(s.deleted):>7}" if deleted else "")
+
+
+def print_city(reports: dict[str, CitySetReport], used: str) -> None:
+    any_report = next(iter(reports.values()))
+    print(f"\n## {any_report.name} ({any_report.items} comments; {used})")
+    print(f"{'':<13}{'harmful: removed':>17} {'rem|rev':>8} {'thr+att deleted':>16} {'allowable: wrongly removed':>27} "
+          f"{'reviewed':>9} {'needs_answer F1':>16} {'question F1':>12} {'friendly P/R':>13}")
+    for who, r in reports.items():
+        question = f"{r.question.f1:.2f}" if r.question else "–"
+        friendly = f"{r.friendly.precision:.2f}/{r.friendly.recall:.2f}" if r.friendly else "–"
+        print(f"{who:<13}{_pct(r.harmful.removed):>17} {_pct(r.harmful.seen):>8} {_pct(r.threats_and_attacks.deleted):>16} "
+              f"{_pct(r.allowable.removed):>27} {_pct(r.allowable.reviewed):>9} {r.needs_answer.f1:>16.2f} {question:>12} {friendly:>13}")
+    r = reports["rules+model"]
+    rules_only = reports["rules"]
+    print(f"  per class (rules+model; rules alone in brackets):   n  removed reviewed rem|rev deleted")
+    for label, s in r.per_class.items():
+        base = rules_only.per_class[label]
+        print(f"    {label:<16} {_share_cells(s, True)}   ({_pct(base.removed)} {_pct(base.reviewed)})")
+    if len(r.allowable_by_category) > 1:
+        print("  allowable by category (rules+model):  n  removed reviewed")
+        for label, s in r.allowable_by_category.items():
+            print(f"    {label:<22} {s.n:>4} {_pct(s.removed):>7} {_pct(s.reviewed):>7}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="*", default=[str(p) for p in DEFAULT_FILES])
-    parser.add_argument("--split", choices=SPLITS, help="only items of this split")
-    parser.add_argument("--mistakes", action="store_true", help="list every item the rules got wrong")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--rules", action="store_true", help="also the per-rule report (issue 5) on the old sets")
+    parser.add_argument("--mistakes", metavar="SET", help="list what rules+model got wrong on this city set")
+    parser.add_argument("--check", action="store_true", help="with --rules: exit 1 when an issue-5 target is missed")
     args = parser.parse_args()
-    items = load_items(*args.files)
-    if args.split:
-        items = [i for i in items if i.get("split") == args.split]
-    print(f"files: {', '.join(Path(f).name for f in args.files)}" + (f"  split: {args.split}" if args.split else ""))
-    report, _ = run(items)
-    print(report.render())
-    if args.mistakes:
-        print("\nmistakes (expected → predicted: action, rules, needs_answer):")
-        for m in report.mistakes:
-            print(f"  {m['id']}: {m['text'][:90]!r}\n      {m['expected']} → {m['predicted']}")
-    if len(args.files) > 1 and not args.split:
-        for split in SPLITS:
-            part = [i for i in items if i.get("split") == split]
-            if part:
-                values = run(part)[0].target_values()
-                print(f"{split:<8} n={len(part):<4}" + "  ".join(f"{k} {v:.2f}" for k, v in values.items()))
-    return 1 if args.check and report.missed_targets() else 0
+    who = moderators()
+    calibration: dict[str, dict[str, list[tuple[float, bool]]]] = {"held out": {}, "trained on": {}}
+
+    def collect(pool: str, decisions: list, truths: list[set[str] | None]) -> None:
+        for decision, truth in zip(decisions, truths, strict=True):
+            if truth is None or decision.model is None:
+                continue
+            for label, p in decision.model.scores.items():
+                calibration[pool].setdefault(label, []).append((p, label in truth))
+
+    print("# Moderation: rules alone and rules + the second opinion, default policy")
+    print("removed = hide or delete; rem|rev = removed or sent to review; per class n, shares of that class")
+    for name, file, split, used in CITY_SETS:
+        items = [i for i in load_items(DATA / file) if split is None or i.get("split") == split]
+        reports = {}
+        for label, moderator in who.items():
+            _, decisions = run(items, moderator)
+            reports[label] = city_report(name, items, decisions)
+            if label == "rules+model":
+                pool = "held out" if name in ("city_comments/heldout", "eval_blind", "blind2") else "trained on"
+                collect(pool, decisions, [city_harm(i) for i in items])
+                if args.mistakes == name:
+                    mistakes = [(i, d) for i, d in zip(items, decisions, strict=True) if i["expected_action"] != d.action.value]
+        print_city(reports, used)
+        if args.mistakes == name:
+            for item, decision in mistakes:
+                print(f"    {item['id']}: {item['expected_action']} → {decision.action.value} "
+                      f"{[h.rule_id for h in decision.rules if h.rule_id != 'abuse.profanity']} {item['text'][:100]!r}")
+
+    rows = [json.loads(line) for line in gzip.open(TRAINING / "rtplx-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
+    print("\n## RTP-LX Swedish dev (translated web text, 3 annotators)")
+    print(f"{'':<26}{'clearly toxic: n':>17} {'removed':>8} {'rem|rev':>8} {'clean: n':>9} {'removed':>8} {'reviewed':>9}"
+          f" {'mild: removed':>14}   toxic removed by category (IA / V / I)")
+    for part, held in (("two thirds trained on", False), ("one third held out", True)):
+        chosen = [r for r in rows if (_third(r["text"]) == 0) == held]
+        for label, moderator in who.items():
+            decisions = decide_texts([r["text"] for r in chosen], moderator)
+            t = toxicity_report(part, chosen, decisions)
+            c = t.by_category
+            print(f"{part[:12] + ' ' + label:<26}{t.clearly_toxic.n:>17} {_pct(t.clearly_toxic.removed):>8} {_pct(t.clearly_toxic.seen):>8} "
+                  f"{t.clean.n:>9} {_pct(t.clean.removed):>8} {_pct(t.clean.reviewed):>9} {_pct(t.mild.removed):>14}   "
+                  f"{_pct(c['identity_attack'].removed)} / {_pct(c['violence'].removed)} / {_pct(c['insult'].removed)}")
+            if label == "rules+model":
+                collect("held out" if held else "trained on", decisions, [rtplx_harm(r) for r in chosen])
+
+    acts = [json.loads(line) for line in gzip.open(TRAINING / "speech-acts-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
+    print("\n## Speech acts: forum sentences (Familjeliv, Flashback), rules + model")
+    print(f"{'':<24}" + "".join(f"{a:>22}" for a in ("question", "directive", "expressive", "assertion")) + f"{'needs_answer vs question':>28}")
+    for part, held in (("two thirds trained on", False), ("one third held out", True)):
+        chosen = [r for r in acts if (_third(r["text"]) == 0) == held]
+        report = speech_act_report(part, chosen, decide_texts([r["text"] for r in chosen], who["rules+model"]))
+        cells = "".join(f"{f'{s.precision:.2f}/{s.recall:.2f} F1 {s.f1:.2f}':>22}" for s in report.per_act.values())
+        na = report.needs_answer_vs_question
+        print(f"{part:<24}{cells}{f'{na.precision:.2f}/{na.recall:.2f} F1 {na.f1:.2f}':>28}")
+
+    print("\n## The model's calibration (reliability: per probability bin, n, mean predicted, share truly in the class)")
+    for pool, per_class in calibration.items():
+        print(f"{pool}:")
+        for label, pairs in sorted(per_class.items()):
+            cells = "  ".join(f"{b} n={n} p={p:.2f} obs={o:.2f}" for b, n, p, o in reliability_table(pairs))
+            print(f"  {label:<7} {cells}")
+
+    if args.rules:
+        items = load_items(*sorted(DATA.glob("eval_*.jsonl")), DATA / "dev2.jsonl", DATA / "blind2.jsonl")
+        report, _ = run(items, who["rules+model"])
+        print("\n## Per rule (issue 5 sets: eval_*, dev2, blind2), rules + model\n" + report.render())
+        if args.check and report.missed_targets():
+            return 1
+    return 0
 
 
 if __name__ == "__main__":

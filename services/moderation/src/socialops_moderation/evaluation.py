@@ -164,3 +164,151 @@ def score(items: list[dict], decisions: list[ModerationDecision]) -> Report:
     report.families = {f: _scores(*c) for f, c in family_counts.items()}
     report.needs_answer = _scores(*answer)
     return report
+
+
+# --- issue 14: per labelled set and class ---------------------------------------------------------
+
+REMOVED = ("hide", "delete")
+HARM_BY_RULE = (  # first match wins: the class a labelled city comment belongs to
+    ("abuse.threat", "threat"), ("abuse.personal_attack", "attack"), ("abuse.insult", "attack"), ("abuse.hate", "hate"),
+    ("spam.scam", "scam"), ("spam.", "spam"), ("links.misinformation", "misinfo"), ("links.", "links"),
+    ("personal_data.", "personal_data"),
+)
+
+
+def item_class(item: dict) -> str:
+    """The class of a labelled city comment: its `harm` label, else its expected rules; allowable
+    comments are "allowable" (whatever the rules they would hit, e.g. profanity or a question)."""
+    if item["expected_action"] == "allow":
+        return "allowable"
+    if item.get("harm"):
+        return str(item["harm"])
+    for prefix, label in HARM_BY_RULE:
+        if any(r == prefix or r.startswith(prefix) for r in item.get("expected_rules", [])):
+            return label
+    return "other"
+
+
+@dataclass(frozen=True)
+class Shares:
+    n: int
+    removed: float
+    reviewed: float
+    deleted: float
+
+    @property
+    def seen(self) -> float:
+        return self.removed + self.reviewed
+
+
+def shares(actions: list[str]) -> Shares:
+    n = len(actions)
+    if not n:
+        return Shares(0, 0.0, 0.0, 0.0)
+    return Shares(n, sum(a in REMOVED for a in actions) / n, sum(a == "review" for a in actions) / n,
+                  sum(a == "delete" for a in actions) / n)
+
+
+@dataclass
+class CitySetReport:
+    name: str
+    items: int
+    per_class: dict[str, Shares]
+    harmful: Shares
+    threats_and_attacks: Shares
+    allowable: Shares
+    allowable_by_category: dict[str, Shares]
+    needs_answer: Scores
+    question: Scores | None  # speech_act == question, where labelled
+    friendly: Scores | None
+
+
+def _binary(truth: list[bool], predicted: list[bool]) -> Scores:
+    tp = sum(t and p for t, p in zip(truth, predicted, strict=True))
+    fp = sum(p and not t for t, p in zip(truth, predicted, strict=True))
+    fn = sum(t and not p for t, p in zip(truth, predicted, strict=True))
+    return _scores(tp, fp, fn)
+
+
+def city_report(name: str, items: list[dict], decisions: list[ModerationDecision]) -> CitySetReport:
+    by_class: dict[str, list[str]] = {}
+    by_category: dict[str, list[str]] = {}
+    for item, decision in zip(items, decisions, strict=True):
+        label = item_class(item)
+        by_class.setdefault(label, []).append(decision.action.value)
+        if label == "allowable":
+            by_category.setdefault(item.get("category", "allowable"), []).append(decision.action.value)
+    harmful = [d.action.value for i, d in zip(items, decisions, strict=True) if item_class(i) != "allowable"]
+    # "threats and personal attacks deleted": the comments the guideline has deleted (an insult about
+    # a third party is hidden, not deleted)
+    severe = [d.action.value for i, d in zip(items, decisions, strict=True)
+              if item_class(i) in ("threat", "attack") and i["expected_action"] == "delete"]
+    acts = [(i, d) for i, d in zip(items, decisions, strict=True) if i.get("speech_act")]
+    friendly = [(i, d) for i, d in zip(items, decisions, strict=True) if "friendly" in i]
+    return CitySetReport(
+        name, len(items), {c: shares(a) for c, a in sorted(by_class.items())}, shares(harmful), shares(severe),
+        shares(by_class.get("allowable", [])), {c: shares(a) for c, a in sorted(by_category.items())},
+        _binary([i["needs_answer"] for i in items], [d.needs_answer for d in decisions]),
+        _binary([i["speech_act"] == "question" for i, _ in acts], [d.speech_act == "question" for _, d in acts]) if acts else None,
+        _binary([bool(i["friendly"]) for i, _ in friendly], [bool(d.friendly) for _, d in friendly]) if friendly else None,
+    )
+
+
+@dataclass
+class ToxicityReport:
+    name: str
+    clearly_toxic: Shares
+    by_category: dict[str, Shares]  # clearly toxic rows, by which category scored ≥ 2
+    mild: Shares
+    clean: Shares
+
+
+def clearly_toxic(row: dict) -> bool:
+    """The issue's definition: mean toxicity ≥ 2.5 and identity attack, violence or insult ≥ 2."""
+    s = row["scores"]
+    return s["toxicity"] >= 2.5 and max(s["identity_attack"], s["violence"], s["insult"]) >= 2
+
+
+def toxicity_report(name: str, rows: list[dict], decisions: list[ModerationDecision]) -> ToxicityReport:
+    pairs = list(zip(rows, decisions, strict=True))
+    toxic = [(r, d) for r, d in pairs if clearly_toxic(r)]
+    categories = {c: shares([d.action.value for r, d in toxic if r["scores"][c] >= 2])
+                  for c in ("identity_attack", "violence", "insult")}
+    return ToxicityReport(
+        name, shares([d.action.value for _, d in toxic]), categories,
+        shares([d.action.value for r, d in pairs if 1.5 <= r["scores"]["toxicity"] < 2.5]),
+        shares([d.action.value for r, d in pairs if r["scores"]["toxicity"] < 1.5]),
+    )
+
+
+@dataclass
+class SpeechActReport:
+    name: str
+    per_act: dict[str, Scores]
+    needs_answer_vs_question: Scores  # the old reading: a question recognised as needing an answer
+
+
+def speech_act_report(name: str, rows: list[dict], decisions: list[ModerationDecision]) -> SpeechActReport:
+    per_act = {}
+    for act in ("question", "directive", "expressive", "assertion"):
+        per_act[act] = _binary([r["label"] == act for r in rows], [d.speech_act == act for d in decisions])
+    return SpeechActReport(name, per_act, _binary([r["label"] == "question" for r in rows], [d.needs_answer for d in decisions]))
+
+
+def reliability_table(pairs: list[tuple[float, bool]], bins: int = 10) -> list[tuple[str, int, float, float]]:
+    """(bin, n, mean predicted probability, share truly in the class) per probability bin."""
+    table = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        chosen = [(p, t) for p, t in pairs if low <= p < high or (b == bins - 1 and p == 1.0)]
+        if chosen:
+            table.append((f"{low:.1f}–{high:.1f}", len(chosen), sum(p for p, _ in chosen) / len(chosen),
+                          sum(t for _, t in chosen) / len(chosen)))
+    return table
+
+
+def decide_texts(texts: list[str], moderator: Moderator | None = None) -> list[ModerationDecision]:
+    """Decisions for free texts (each its own author: no spam history), default policy."""
+    items = [{"id": f"t{n}", "text": t, "expected_action": "allow", "expected_rules": [], "needs_answer": False}
+             for n, t in enumerate(texts)]
+    return run(items, moderator)[1]

@@ -27,9 +27,17 @@ _EDGE_L = r"(?<![^\W_])"
 _EDGE_R = r"(?![^\W_])"
 
 
+_VOWEL_CLASS = re.compile(r"\[([^\]]*)\]|[aeiouy]")
+
+
+def _censorable(regex: str) -> str:
+    """A lenient term in which a vowel may also be written as "*" ("f*tta", "j*vla", "n*gger")."""
+    return _VOWEL_CLASS.sub(lambda m: f"[{m.group(1)}*]" if m.group(1) is not None else f"[{m.group()}*]", regex)
+
+
 def _alternation(terms: list[str]) -> str:
     folded = sorted({fold_term(t) for t in terms if t}, key=len, reverse=True)
-    return "|".join(lenient(re.escape(t).replace(r"\ ", r"\s+")) for t in folded)
+    return "|".join(_censorable(lenient(re.escape(t).replace(r"\ ", r"\s+"))) for t in folded)
 
 
 def _lexicon_regex(entry: dict) -> re.Pattern[str] | None:
@@ -107,27 +115,33 @@ def _noun_phrases(nouns: dict) -> tuple[re.Pattern[str], re.Pattern[str]]:
     parts = {
         "safe": _alternation(nouns["safe"]),
         "predicate": _alternation(nouns["safe"] + nouns["predicate_only"]),
-        "adjectives": "(?:" + _alternation(nouns["insulting_adjectives"]) + r")\w*",
+        "predicate_only": _alternation(nouns["predicate_only"]),
+        "adjectives": "(?:" + _alternation(nouns["insulting_adjectives"]) + r")(?:a|e|t)?",
         "third": _alternation([n for n in nouns["safe"] if n not in ("skithög", "skämt")] + nouns["plural_only"]),
         "gap": fold_pattern(_FILLER),
         "edge": _EDGE_R,
     }
+    # "du" is one person; "ni" in a city's comment field is nearly always the city: "ni är …" is an
+    # insult (hidden), not a personal attack, like the lexicon's address rule.
     person = (
         r"\b(din|ditt|dina|your)\s+{gap}{0,3}?({safe}){edge}"
-        r"|\b(du|ni|you)\s+(är|e|are|r)\s+((ju|bara|verkligen|fan|så|helt|typ|en\s+sån\s+där|ett\s+sånt\s+där|such)\s+)*"
+        r"|\b(du|you)\s+(är|e|are|r)\s+((ju|bara|verkligen|fan|så|helt|typ|en\s+sån\s+där|ett\s+sånt\s+där|such)\s+)*"
         r"(en|ett|a|an)\s+{gap}{0,3}?({predicate}){edge}"
-        r"|\b(du|ni)\s+(är|e)\s+((ju|bara|en|ett|sån|sånt|där)\s+){0,4}{adjectives}\s+(\w+\s+)?(typ|figur|gubbe|människa|person|kvinna|man)\b"
+        r"|\b(du)\s+(är|e)\s+((ju|bara|verkligen|fan|så)\s+)*(en|ett)\s+((sån|sånt|där|riktig|riktigt|jävla)\s+)*{adjectives}\s+(\w+\s+)?\w+"
         r"|\b(you|u)\s+{adjectives}\s+(\w+\s+)?({safe}){edge}"
+        # a vocative opening a sentence: "Klantskalle, du …", "Dumma våp, lär dig …", "Jävla kuksugare, du …"
+        r"|(^|[.!?]\s*)((jävla|jäkla|satans|förbannade|dumma|lilla|fula|feta|{adjectives})\s+){0,2}({safe})\s*[,!]"
     )
     third = (
         r"\b(era|ert|er|your)\s+{gap}{0,2}?({third}){edge}|"  # "era horungar": you-plural, the readers
         r"\b(är|e|var|are)\s+((ju|bara|verkligen|helt|typiska)\s+)?(ett\s+gäng|en\s+samling|en\s+riktig|ett\s+riktigt|en\s+komplett|"
         r"ett\s+komplett|fullständiga|fullständig|riktiga|rena|en|ett|a|an|a\s+bunch\s+of)\s+{gap}{0,3}?({third}){edge}"
+        r"|\b(är|e)\s+(en|ett)\s+{adjectives}\s+({predicate_only}){edge}"
     )
 
     def compiled(template: str) -> re.Pattern[str]:
         folded = fold_pattern(template)
-        return re.compile(re.sub(r"\{(safe|predicate|adjectives|third|gap|edge)\}", lambda m: parts[m.group(1)], folded))
+        return re.compile(re.sub(r"\{(safe|predicate_only|predicate|adjectives|third|gap|edge)\}", lambda m: parts[m.group(1)], folded))
 
     return compiled(person), compiled(third)
 
