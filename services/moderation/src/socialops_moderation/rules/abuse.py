@@ -22,6 +22,7 @@ from socialops_common.events import RuleHit
 
 from ..text import Normalised, fold_pattern, fold_term, lenient, normalise
 from . import CLAUSE_ABUSE, CLAUSE_PERSONAL_ATTACK, CLAUSE_TONE, hit, load_data
+from .prefilter import Prefiltered
 
 _EDGE_L = r"(?<![^\W_])"
 _EDGE_R = r"(?![^\W_])"
@@ -35,19 +36,20 @@ def _censorable(regex: str) -> str:
     return _VOWEL_CLASS.sub(lambda m: f"[{m.group(1)}*]" if m.group(1) is not None else f"[{m.group()}*]", regex)
 
 
-def _alternation(terms: list[str]) -> str:
+def _alternation(terms: list[str], censorable: bool = False) -> str:
     folded = sorted({fold_term(t) for t in terms if t}, key=len, reverse=True)
-    return "|".join(_censorable(lenient(re.escape(t).replace(r"\ ", r"\s+"))) for t in folded)
+    made = (lenient(re.escape(t).replace(r"\ ", r"\s+")) for t in folded)
+    return "|".join(_censorable(t) if censorable else t for t in made)
 
 
-def _lexicon_regex(entry: dict) -> re.Pattern[str] | None:
+def _lexicon_regex(entry: dict, censorable: bool = False) -> re.Pattern[str] | None:
     parts = []
     if entry.get("word"):
-        parts.append(f"{_EDGE_L}(?:{_alternation(entry['word'])}){_EDGE_R}")
+        parts.append(f"{_EDGE_L}(?:{_alternation(entry['word'], censorable)}){_EDGE_R}")
     if entry.get("stem"):
-        parts.append(f"{_EDGE_L}(?:{_alternation(entry['stem'])})\\w*")
+        parts.append(f"{_EDGE_L}(?:{_alternation(entry['stem'], censorable)})\\w*")
     if entry.get("infix"):
-        parts.append(f"\\w*(?:{_alternation(entry['infix'])})\\w*")
+        parts.append(f"\\w*(?:{_alternation(entry['infix'], censorable)})\\w*")
     return re.compile("|".join(parts)) if parts else None
 
 
@@ -55,7 +57,7 @@ def _lexicon_regex(entry: dict) -> re.Pattern[str] | None:
 class ThreatPattern:
     """One wording family of threats; `unless` (anywhere in the comment) makes a match something else."""
 
-    pattern: re.Pattern[str]
+    pattern: Prefiltered
     confidence: float
     unless: re.Pattern[str] | None = None
 
@@ -63,8 +65,8 @@ class ThreatPattern:
 @dataclass(frozen=True)
 class AbuseLexicon:
     hate: re.Pattern[str]
-    hate_patterns: tuple[re.Pattern[str], ...]  # need no group mention ("åk hem till ditt eget land")
-    group_patterns: tuple[re.Pattern[str], ...]  # about a protected group: tried only when one is named
+    hate_patterns: tuple[Prefiltered, ...]  # need no group mention ("åk hem till ditt eget land")
+    group_patterns: tuple[Prefiltered, ...]  # about a protected group: tried only when one is named
     group_mention: re.Pattern[str]
     threats: tuple[ThreatPattern, ...]
     quote_report_cues: re.Pattern[str]
@@ -78,7 +80,7 @@ class AbuseLexicon:
     # 2026-12 (issue 14): insults as noun phrases and swearing at someone
     noun_phrase_person: re.Pattern[str]
     noun_phrase_third: re.Pattern[str]
-    profane_attacks: re.Pattern[str]
+    profane_attacks: Prefiltered
     self_reference: re.Pattern[str]
     self_subject: re.Pattern[str]
 
@@ -94,30 +96,30 @@ def _with_parts(pattern: str, parts: dict[str, str]) -> str:
 def _threat(entry: dict, parts: dict[str, str]) -> ThreatPattern:
     unless = entry.get("unless")
     return ThreatPattern(
-        re.compile(fold_pattern(_with_parts(entry["pattern"], parts))),
+        Prefiltered.of(re.compile(fold_pattern(_with_parts(entry["pattern"], parts)))),
         float(entry["confidence"]),
         re.compile(fold_pattern(_with_parts(unless, parts))) if unless else None,
     )
 
 
-def _hate_pattern(pattern: str, groups: str, dehumanising: str) -> re.Pattern[str]:
+def _hate_pattern(pattern: str, groups: str, dehumanising: str) -> Prefiltered:
     folded = fold_pattern(_with_parts(pattern, {"dehumanising": dehumanising}))
-    return re.compile(folded.replace("{groups}", groups).replace(fold_term("{groups}"), groups))
+    return Prefiltered.of(re.compile(folded.replace("{groups}", groups).replace(fold_term("{groups}"), groups)))
 
 
 _FILLER = r"((?!(är|e|var|blir|har|och|som|att|när|i|på|med|till|av|för|om)\b)\w+\s+)"
 
 
-def _noun_phrases(nouns: dict) -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _noun_phrases(nouns: dict, censorable: bool = False) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """Insult syntax: (said to a person, said about someone). "din (feta) X", "du är en (ynklig) X",
     "you (fat) X"; "… är ett gäng (hjärnlösa) X". The words of the syntax are folded here; the
     noun and adjective lists are already folded alternations."""
     parts = {
-        "safe": _alternation(nouns["safe"]),
-        "predicate": _alternation(nouns["safe"] + nouns["predicate_only"]),
-        "predicate_only": _alternation(nouns["predicate_only"]),
-        "adjectives": "(?:" + _alternation(nouns["insulting_adjectives"]) + r")(?:a|e|t)?",
-        "third": _alternation([n for n in nouns["safe"] if n not in ("skithög", "skämt")] + nouns["plural_only"]),
+        "safe": _alternation(nouns["safe"], censorable),
+        "predicate": _alternation(nouns["safe"] + nouns["predicate_only"], censorable),
+        "predicate_only": _alternation(nouns["predicate_only"], censorable),
+        "adjectives": "(?:" + _alternation(nouns["insulting_adjectives"], censorable) + r")(?:a|e|t)?",
+        "third": _alternation([n for n in nouns["safe"] if n not in ("skithög", "skämt")] + nouns["plural_only"], censorable),
         "gap": fold_pattern(_FILLER),
         "edge": _EDGE_R,
     }
@@ -147,29 +149,31 @@ def _noun_phrases(nouns: dict) -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 @cache
-def lexicon() -> AbuseLexicon:
+def lexicon(censorable: bool = False) -> AbuseLexicon:
+    """The compiled lexicon; `censorable`: the word lists also match a vowel written as "*" (slower,
+    so used only for a comment that has a "*")."""
     data = load_data("abuse.yaml")
-    person_np, third_np = _noun_phrases(data["insult_nouns"])
+    person_np, third_np = _noun_phrases(data["insult_nouns"], censorable)
     groups = "(?:(?:" + _alternation(data["hate_groups"]) + ")(?:na|ne)?)"  # definite forms too
     dehumanising = "(?:" + "|".join(data["hate_predicates"]) + ")"
     return AbuseLexicon(
-        hate=_lexicon_regex(data["hate"]),  # type: ignore[arg-type]
+        hate=_lexicon_regex(data["hate"], censorable),  # type: ignore[arg-type]
         hate_patterns=tuple(_hate_pattern(p, groups, dehumanising) for p in data["hate_patterns"] if "{groups}" not in p),
         group_patterns=tuple(_hate_pattern(p, groups, dehumanising) for p in data["hate_patterns"] if "{groups}" in p),
         group_mention=re.compile(rf"\b{groups}\b"),
         threats=tuple(_threat(t, data["threat_parts"]) for t in data["threat_patterns"]),
         quote_report_cues=re.compile(fold_pattern(data["quote_report_cues"])),
-        insult=_lexicon_regex(data["insult"]),  # type: ignore[arg-type]
+        insult=_lexicon_regex(data["insult"], censorable),  # type: ignore[arg-type]
         insult_exceptions=re.compile(f"{_EDGE_L}(?:{_alternation(data['insult']['except'])})\\w*"),
-        insult_mild=_lexicon_regex(data["insult_mild"]),  # type: ignore[arg-type]
-        profanity=_lexicon_regex(data["profanity"]),  # type: ignore[arg-type]
+        insult_mild=_lexicon_regex(data["insult_mild"], censorable),  # type: ignore[arg-type]
+        profanity=_lexicon_regex(data["profanity"], censorable),  # type: ignore[arg-type]
         # "du/din/you" is one person; "ni/er" in a city's comment field is nearly always the city.
         person_address=re.compile(fold_pattern(r"\b(du|din|ditt|dina|dig|you|your|you're|youre|ur|u)\b")),
         group_address=re.compile(fold_pattern(r"\b(ni|er|ert|era)\b")),
         intensifier=re.compile(fold_pattern(r"\b(jävla|jäkla|fucking|förbannat|helt\s+jävla|fan\s+så)\s*$")),
         noun_phrase_person=person_np,
         noun_phrase_third=third_np,
-        profane_attacks=re.compile("|".join(f"(?:{fold_pattern(p)})" for p in data["profane_attacks"])),
+        profane_attacks=Prefiltered.of(re.compile("|".join(f"(?:{fold_pattern(p)})" for p in data["profane_attacks"]))),
         # "jag är en idiot", "som en stor dum idiot, jag": the writer about themselves
         self_subject=re.compile(fold_pattern(r"\b(jag|vi|i|we)\s+$")),  # "jag [är en mes]"
         self_reference=re.compile(fold_pattern(r"(\b(jag|vi)\s+(är|e|var|blir|känner\s+mig\s+som)\b|\bsom\s+(en\s+)?|\bi\s*'?m\b|\bi\s+am\b|\bkallar\s+mig\b)[^.!?,]{0,25}$")),
@@ -179,8 +183,8 @@ def lexicon() -> AbuseLexicon:
 def classify_abuse(text: str, normalised: Normalised | None = None) -> list[RuleHit]:
     """All abuse findings in `text`, most severe kinds first."""
     n = normalised or normalise(text)
-    lex = lexicon()
     folded = n.text
+    lex = lexicon("*" in folded)
     hits: list[RuleHit] = []
     taken: list[tuple[int, int]] = []  # folded spans already explained by a more severe finding
 
@@ -198,9 +202,11 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
         return any(s <= start and end <= e for s, e in reported)
     threat_spans, threat_conf = [], 0.0
     for threat in lex.threats:
-        if threat.unless is not None and threat.unless.search(folded):
+        matches = list(threat.pattern.finditer(folded))
+        # the `unless` context is looked for only where the pattern matched: most comments match none
+        if not matches or (threat.unless is not None and threat.unless.search(folded)):
             continue
-        for m in threat.pattern.finditer(folded):
+        for m in matches:
             if any(s <= m.start() and m.end() <= e for s, e in reported):
                 taken.append((m.start(), m.end()))
                 continue

@@ -15,19 +15,20 @@ from functools import cache
 
 from ..text import Normalised, fold_pattern, normalise
 from . import load_data
+from .prefilter import Prefiltered
 
 
 @cache
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+def _patterns() -> tuple[Prefiltered, Prefiltered]:
     data = load_data("friendly.yaml")
 
-    def combine(patterns: list[str]) -> re.Pattern[str]:
-        return re.compile("|".join(f"(?:{fold_pattern(p)})" for p in patterns))
+    def combine(patterns: list[str]) -> Prefiltered:
+        return Prefiltered.of(re.compile("|".join(f"(?:{fold_pattern(p)})" for p in patterns)))
 
     return combine(data["kind"]), combine(data["not_kind"])
 
 
 def is_friendly(text: str, normalised: Normalised | None = None) -> bool:
-    kind, not_kind = _patterns()
     folded = (normalised or normalise(text)).text
+    kind, not_kind = _patterns()
     return bool(kind.search(folded)) and not not_kind.search(folded)

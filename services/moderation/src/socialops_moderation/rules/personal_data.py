@@ -144,9 +144,16 @@ def _word_digits(word: str) -> str | None:
     return out
 
 
+_NUMBERISH = re.compile(r"(?:\d{1,4}|(?:" + _NUMBER_PIECE.pattern + r")+)", re.IGNORECASE)
+_WORDS = re.compile(r"[^\W_]+")
+
+
 def spelled_numbers(text: str, min_digits: int = 7) -> list[tuple[int, int, str]]:
     """(start, end, digits) for every run of number words and short digit groups with at least
     `min_digits` digits, of which at least one was written as a word or the run was split."""
+    # Cheap test first: a run of 7 digits needs at least two number-like words or groups.
+    if sum(1 for w in _WORDS.findall(text) if _NUMBERISH.fullmatch(w) and w.lower() not in ("en", "ett")) < 2:
+        return []
     runs: list[tuple[int, int, str]] = []
     start = end = -1
     digits, pieces, worded = "", 0, False

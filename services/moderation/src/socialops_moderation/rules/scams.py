@@ -19,13 +19,14 @@ from socialops_common.events import RuleHit
 
 from ..text import Normalised, fold_pattern, normalise
 from . import CLAUSE_SPAM, hit, load_data
+from .prefilter import Prefiltered
 
 _PART = re.compile(r"\{(\w+)\}")
 
 
 @dataclass(frozen=True)
 class ScamPattern:
-    pattern: re.Pattern[str]
+    pattern: Prefiltered
     confidence: float
 
 
@@ -37,7 +38,9 @@ def scam_patterns() -> tuple[ScamPattern, ...]:
     def expand(pattern: str) -> str:
         return _PART.sub(lambda m: parts[m.group(1)], pattern)
 
-    return tuple(ScamPattern(re.compile(fold_pattern(expand(f["pattern"]))), float(f["confidence"])) for f in data["families"])
+    return tuple(
+        ScamPattern(Prefiltered.of(re.compile(fold_pattern(expand(f["pattern"])))), float(f["confidence"])) for f in data["families"]
+    )
 
 
 def classify_scams(text: str, normalised: Normalised | None = None) -> list[RuleHit]:
