@@ -46,10 +46,10 @@ class Findings:
         return {h.rule_id for h in self.hits}
 
 
-def speech_act_of(question: QuestionFinding, opinion: Opinion | None) -> SpeechAct:
-    """The rules' question finding wins (a direct or a rhetorical question is a question); else
-    the model's speech act; with no model, a statement."""
-    if question.spans or question.rhetorical:
+def speech_act_of(question: QuestionFinding, opinion: Opinion | None, question_text: str = "") -> SpeechAct:
+    """The rules' question finding wins (a direct question, or a rhetorical one with its question
+    mark, is a question); else the model's speech act; with no model, a statement."""
+    if question.spans or (question.rhetorical and "?" in question_text):
         return SpeechAct.QUESTION
     if opinion is None:
         return SpeechAct.ASSERTION
@@ -97,7 +97,7 @@ class Classifier:
         harmful = any(h.rule_id.startswith(("abuse.", "spam.")) and h.rule_id != "abuse.profanity" for h in hits)
         return Findings(
             tuple(hits), question.needs_answer, question.language, mask(text, personal),
-            speech_act=speech_act_of(question, opinion),
+            speech_act=speech_act_of(question, opinion, text),
             friendly=not harmful and is_friendly(text, normalised),
             model=_model_opinion(opinion, normalised, personal) if opinion else None,
             removable={c: r.threshold for c, r in self.model.removal.items() if r} if self.model else {},

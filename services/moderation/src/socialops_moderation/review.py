@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, model_validator
-from socialops_common.events import Actor, ModerationAction, ModerationDecision, deterministic_id, utc_now
+from socialops_common.events import Actor, ModelOpinion, ModerationAction, ModerationDecision, deterministic_id, utc_now
 from socialops_common.identity import Permission, Person
 from socialops_common.kafka import to_bytes
 from socialops_common.oidc import authenticate
@@ -73,6 +73,10 @@ class ReviewView(BaseModel):
     masked_text: str | None
     language: str | None
     needs_answer: bool
+    speech_act: str | None = None
+    friendly: bool | None = None
+    # the second opinion: score per class, version, the words that weighed most (why it is here)
+    model: ModelOpinion | None = None
     status: str
     queued_at: datetime
     resolved_by: str | None = None
@@ -89,7 +93,8 @@ def _view(item: ReviewItem) -> ReviewView:
         suggested_action=(item.suggested or {}).get("action"),
         suggested_block_author=bool((item.suggested or {}).get("block_author")),
         confidence=d.confidence, rules=[RuleView(rule_id=h.rule_id, clause=h.clause, confidence=h.confidence) for h in d.rules],
-        masked_text=d.masked_text, language=d.language, needs_answer=d.needs_answer, status=item.status,
+        masked_text=d.masked_text, language=d.language, needs_answer=d.needs_answer,
+        speech_act=d.speech_act.value if d.speech_act else None, friendly=d.friendly, model=d.model, status=item.status,
         queued_at=item.queued_at, resolved_by=item.resolved_by, resolved_at=item.resolved_at, reason=item.reason,
         resolution_decision_id=item.resolution_decision_id,
     )

@@ -36,6 +36,10 @@ async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, databas
             link_item, attack_item = by_event[shortened.event_id], by_event[liar.event_id]
             assert link_item["action"] == "review" and link_item["suggested_action"] == "review"
             assert attack_item["suggested_action"] == "delete" and attack_item["suggested_block_author"] is True
+            # what the reviewer sees of the second opinion and the speech act (issue 14)
+            assert attack_item["speech_act"] == "assertion" and attack_item["friendly"] is False
+            assert attack_item["model"]["version"].startswith("linear-")
+            assert set(attack_item["model"]["scores"]) == {"threat", "hate", "attack", "scam"}
             # the other account's comment may be decided a moment later: wait for it, then compare
             elsewhere_items = await wait_until(lambda: queue(other), timeout=30)
             assert [i["event_id"] for i in elsewhere_items] == [elsewhere.event_id]

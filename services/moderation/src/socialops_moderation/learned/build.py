@@ -41,7 +41,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from ..text import normalise
-from .features import comment_features
+from .features import NGRAM_SIZES, comment_features
 
 SEED = 20261201
 HARM_CLASSES = ("threat", "hate", "attack", "scam")
@@ -284,7 +284,7 @@ def build_from(corpus: Corpus) -> Built:
         "examples": {"harm_train": len(corpus.harm_train), "harm_heldout": len(corpus.harm_heldout),
                      "speech_act_train": len(corpus.act_train), "speech_act_heldout": len(corpus.act_heldout)},
         "features": len(keep),
-        "settings": {"harm_C": HARM_C, "speech_act_C": ACT_C, "min_document_frequency": MIN_DOCUMENT_FREQUENCY,
+        "settings": {"ngram_sizes": list(NGRAM_SIZES), "harm_C": HARM_C, "speech_act_C": ACT_C, "min_document_frequency": MIN_DOCUMENT_FREQUENCY,
                      "removal_precision": REMOVAL_PRECISION, "removal_min_support": REMOVAL_MIN_SUPPORT,
                      "training_removal_precision": TRAINING_REMOVAL_PRECISION},
     }

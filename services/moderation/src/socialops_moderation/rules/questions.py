@@ -104,6 +104,12 @@ _RHETORICAL = [
     r"\bvem\s+(tänkte|trodde|kom\s+på|fick\s+för\s+sig)\b",
     r"\bvad\s+blir\s+nästa\b",
     r"\bvad\s+(hände|händer)\s+med\s+(sunt\s+förnuft|förnuftet)\b",
+    # issue 14: more rhetoric, and questions to the other commenters about their own things
+    # ("a question to other commenters need not be answered")
+    r"\b(är|e)\s+det\s+bara\s+jag\s+som\b",
+    r"\bvad\s+(trodde|tror)\s+(ni|du|man|de|dom)\s+(skulle|att\s+det\s+skulle)\s+hända\b",
+    r"\b(vill|kan)\s+(någon|nån|ngn)\s+(köpa|låna|byta|ta\s+över|adoptera)\b",
+    r"\b(någon|nån|ngn)\s+som\s+(har\s+)?(sett|hittat|tappat)\s+(min|mitt|mina|vår|vårt|våra|en|ett)\b",
 ]
 
 
