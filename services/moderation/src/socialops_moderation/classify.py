@@ -26,8 +26,8 @@ from .rules.spam import SpamTracker
 from .text import Normalised, normalise
 
 # Classes the model explains (the words that weighed most) when their probability reaches this:
-# the lowest review threshold a policy would sensibly use.
-EXPLAIN_AT = 0.3
+# the default policy's review threshold (explaining costs a second pass over the features).
+EXPLAIN_AT = 0.5
 
 
 @dataclass(frozen=True)

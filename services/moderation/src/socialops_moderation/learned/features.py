@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+")
 _DIGIT = re.compile(r"\d")
@@ -62,17 +63,22 @@ def _shapes(folded: str, words: list[str]) -> list[str]:
     return shapes
 
 
+@lru_cache(maxsize=65536)  # words recur from comment to comment: each one's features are made once
+def _word_features(word: str) -> tuple[str, ...]:
+    padded = " " + word + " "
+    last = len(padded) + 1
+    return ("w:" + word, *[padded[i : i + size] for size in NGRAM_SIZES for i in range(last - size)])
+
+
 def comment_features(folded: str, with_sources: bool = False) -> CommentFeatures:
     """The distinct features of a folded comment (and, if asked, which words each came from)."""
     spans = [(m.start(), m.end()) for m in _WORD.finditer(folded)]
     words = [_DIGIT.sub("0", folded[s:e]) for s, e in spans]
     if not with_sources:
         names = set(_shapes(folded, words))
-        names.update(["w:" + w for w in words])
+        for word in words:
+            names.update(_word_features(word))
         names.update(["b:" + a + " " + b for a, b in zip(words, words[1:])])
-        for padded in {" " + w + " " for w in words}:
-            last = len(padded) + 1
-            names.update([padded[i : i + size] for size in NGRAM_SIZES for i in range(last - size)])
         return CommentFeatures(list(names), spans, [])
     origin: dict[str, set[int]] = {}
     for shape in _shapes(folded, words):

@@ -68,7 +68,9 @@ class Model:
         self.version: str = data["version"]
         self.provenance: dict[str, Any] = data.get("provenance", {})
         self.index: dict[str, int] = {name: i for i, name in enumerate(data["features"])}
-        self.weights = np.asarray(data["weights"], dtype=np.float64)
+        # float32 halves what each comment's gather reads; the sums still agree with scikit-learn's
+        # float64 to far better than the 1e-4 the test asks
+        self.weights = np.asarray(data["weights"], dtype=np.float32)
         harm = data["heads"]["harm"]
         self.harm_classes: tuple[str, ...] = tuple(harm["classes"])
         self.harm_columns = list(harm["columns"])
@@ -92,9 +94,10 @@ class Model:
         """The raw linear score of every output (before bias) and the feature scale 1/sqrt(k)."""
         names = comment_features(folded).names
         get = self.index.get
-        rows = sorted(i for i in map(get, names) if i is not None)
+        rows = [i for i in map(get, names) if i is not None]
+        rows.sort()  # one summation order whatever the set order: the same bits in every process
         scale = 1.0 / math.sqrt(len(names)) if names else 0.0
-        total = self.weights[rows].sum(axis=0) if rows else np.zeros(self.weights.shape[1])
+        total = self.weights[rows].sum(axis=0, dtype=np.float64) if rows else np.zeros(self.weights.shape[1])
         return total * scale, scale
 
     def harm_probability(self, raw: float, column: int) -> float:
@@ -120,22 +123,27 @@ class Model:
     def weighed_words(self, folded: str, classes: tuple[str, ...], scale: float | None = None,
                       limit: int = 3) -> tuple[WeightedWord, ...]:
         """Per class, the words whose features pushed the score up most (a feature shared by
-        several words is split between them)."""
+        several words is split between them), from one gather of the table."""
         found = comment_features(folded, with_sources=True)
         if scale is None:
             scale = 1.0 / math.sqrt(len(found.names)) if found.names else 0.0
+        rows, owners, shares = [], [], []
+        for name, sources in zip(found.names, found.sources, strict=True):
+            row = self.index.get(name)
+            if row is None or not sources:
+                continue
+            for word in sources:
+                rows.append(row)
+                owners.append(word)
+                shares.append(1.0 / len(sources))
+        if not rows:
+            return ()
+        columns = [self.harm_columns[self.harm_classes.index(label)] for label in classes]
+        contributions = self.weights[np.asarray(rows)][:, columns] * (np.asarray(shares) * scale)[:, None]
         out: list[WeightedWord] = []
-        for label in classes:
-            column = self.harm_columns[self.harm_classes.index(label)]
-            per_word = [0.0] * len(found.words)
-            for name, sources in zip(found.names, found.sources, strict=True):
-                row = self.index.get(name)
-                if row is None or not sources:
-                    continue
-                share = float(self.weights[row, column]) * scale / len(sources)
-                for word in sources:
-                    per_word[word] += share
-            ranked = sorted((w, -i) for i, w in enumerate(per_word) if w > 0)[::-1][:limit]
+        for k, label in enumerate(classes):
+            per_word = np.bincount(owners, weights=contributions[:, k], minlength=len(found.words))
+            ranked = sorted(((float(w), -i) for i, w in enumerate(per_word) if w > 0), reverse=True)[:limit]
             for weight, negative_index in ranked:
                 start, end = found.words[-negative_index]
                 out.append(WeightedWord(label, start, end, round(weight, 3)))
