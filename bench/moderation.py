@@ -16,16 +16,11 @@ The machine may be shared: numbers are noisy, run it twice.
 
 from __future__ import annotations
 
-import os
-
-# One core means one thread too: NumPy's sums stay on this thread (set before NumPy is imported).
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
 import argparse
-import statistics
 import asyncio
 import json
+import os
+import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta

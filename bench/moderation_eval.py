@@ -83,7 +83,7 @@ def print_city(reports: dict[str, CitySetReport], used: str) -> None:
               f"{_pct(r.allowable.removed):>27} {_pct(r.allowable.reviewed):>9} {r.needs_answer.f1:>16.2f} {question:>12} {friendly:>13}")
     r = reports["rules+model"]
     rules_only = reports["rules"]
-    print(f"  per class (rules+model; rules alone in brackets):   n  removed reviewed rem|rev deleted")
+    print("  per class (rules+model; rules alone in brackets):   n  removed reviewed rem|rev deleted")
     for label, s in r.per_class.items():
         base = rules_only.per_class[label]
         print(f"    {label:<16} {_share_cells(s, True)}   ({_pct(base.removed)} {_pct(base.reviewed)})")

@@ -21,7 +21,14 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, model_validator
-from socialops_common.events import Actor, ModelOpinion, ModerationAction, ModerationDecision, deterministic_id, utc_now
+from socialops_common.events import (
+    Actor,
+    ModelOpinion,
+    ModerationAction,
+    ModerationDecision,
+    deterministic_id,
+    utc_now,
+)
 from socialops_common.identity import Permission, Person
 from socialops_common.kafka import to_bytes
 from socialops_common.oidc import authenticate

@@ -52,3 +52,49 @@ def test_on_blind2_removals_stay_precise_and_threat_recall_does_not_fall():
     assert report.actions["delete"].precision >= 0.95 and report.actions["hide"].precision >= 0.95, report.render()
     assert report.rules["abuse.threat"].recall >= BLIND2_THREAT_RECALL_FLOOR, report.render()
     assert report.families["personal_data"].recall >= 0.90, report.render()
+
+
+# --- issue 14: the project's own city-page comments, RTP-LX and the forum sentences -------------
+# Floors at what was reached (docs/moderation.md#evaluation), a little below it: a change that
+# loses a family fails here. Raise them only with a new untuned set, never by tuning on `heldout`.
+CITY = DATA / "city_comments.jsonl"
+TRAINING = DATA.parent.parent / "training"
+
+
+def _city(split: str):
+    import socialops_moderation.evaluation as evaluation
+
+    items = [i for i in load_items(CITY) if i["split"] == split]
+    _, decisions = run(items)
+    return evaluation.city_report(split, items, decisions)
+
+
+def test_city_comments_held_out_removals_stay_precise_and_recall_does_not_fall():
+    report = _city("heldout")
+    assert report.items >= 190
+    assert report.allowable.removed <= 0.02, report.allowable
+    assert report.allowable.reviewed <= 0.10, report.allowable
+    assert report.harmful.removed >= 0.80 and report.harmful.seen >= 0.93, report.harmful
+    assert report.threats_and_attacks.deleted >= 0.70, report.threats_and_attacks
+    assert report.needs_answer.f1 >= 0.95
+
+
+def test_city_comments_train_is_learnt():
+    report = _city("train")
+    assert report.allowable.removed == 0.0 and report.harmful.removed >= 0.95 and report.needs_answer.f1 >= 0.95
+
+
+def test_rtplx_clean_text_is_not_removed_and_forum_questions_are_recognised():
+    import gzip
+    import json
+
+    from socialops_moderation.evaluation import decide_texts, speech_act_report, toxicity_report
+    from socialops_moderation.learned.build import _third
+
+    rows = [json.loads(line) for line in gzip.open(TRAINING / "rtplx-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
+    toxicity = toxicity_report("rtplx", rows, decide_texts([r["text"] for r in rows]))
+    assert toxicity.clean.removed <= 0.02 and toxicity.clearly_toxic.removed >= 0.50, toxicity
+    sentences = [json.loads(line) for line in gzip.open(TRAINING / "speech-acts-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
+    held_out = [s for s in sentences if _third(s["text"]) == 0]
+    acts = speech_act_report("forum", held_out, decide_texts([s["text"] for s in held_out]))
+    assert acts.per_act["question"].f1 >= 0.88, acts.per_act["question"]

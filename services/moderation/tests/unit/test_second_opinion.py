@@ -6,7 +6,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from socialops_common.events import EventKind, ModelOpinion, ModerationAction, ModerationDecision, SpeechAct, WeighedWord
+from socialops_common.events import (
+    EventKind,
+    ModelOpinion,
+    ModerationAction,
+    ModerationDecision,
+    SpeechAct,
+    WeighedWord,
+)
 from socialops_moderation.classify import Classifier, Findings
 from socialops_moderation.policy import PolicyBook, decide, decide_outcome
 from socialops_moderation.rules import load_data

@@ -78,7 +78,7 @@ def comment_features(folded: str, with_sources: bool = False) -> CommentFeatures
         names = set(_shapes(folded, words))
         for word in words:
             names.update(_word_features(word))
-        names.update(["b:" + a + " " + b for a, b in zip(words, words[1:])])
+        names.update(["b:" + a + " " + b for a, b in zip(words, words[1:], strict=False)])
         return CommentFeatures(list(names), spans, [])
     origin: dict[str, set[int]] = {}
     for shape in _shapes(folded, words):

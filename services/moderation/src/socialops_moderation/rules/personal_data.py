@@ -106,8 +106,7 @@ def find_personnummer(text: str) -> list[tuple[int, int, str]]:
 
 
 _UNITS = {"noll": 0, "en": 1, "ett": 1, "ena": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7,
-          "åtta": 8, "nio": 9, "nia": 9, "sjua": 7, "åtta": 8, "nolla": 0, "etta": 1, "tvåa": 2, "trea": 3, "fyra": 4,
-          "femma": 5, "sexa": 6}
+          "åtta": 8, "nio": 9, "nia": 9, "sjua": 7, "nolla": 0, "etta": 1, "tvåa": 2, "trea": 3, "femma": 5, "sexa": 6}
 _TEENS = {"tio": 10, "elva": 11, "tolv": 12, "tretton": 13, "fjorton": 14, "femton": 15, "sexton": 16,
           "sjutton": 17, "arton": 18, "nitton": 19}
 _TENS = {"tjugo": 20, "tjugu": 20, "trettio": 30, "fyrtio": 40, "femtio": 50, "sextio": 60, "sjuttio": 70,
