@@ -155,3 +155,16 @@ def test_machine_tokens_name_the_client_never_the_token() -> None:
         MachineTokens.parse("just-a-token")
     with pytest.raises(ValueError, match="unknown role"):
         MachineTokens.parse("x:admin:t")
+
+
+def test_a_person_works_on_their_departments_accounts_and_where_they_are_a_listed_editor() -> None:
+    from socialops_common.identity import works_on
+
+    louise = Person("l", "Louise", "Louise.Kommunikator@helsingborg.se", frozenset({Role.EDITOR}),
+                    departments=frozenset({"Kulturförvaltningen"}))
+    assert works_on(louise, "Kulturförvaltningen")
+    assert works_on(louise, "Stadsledningsförvaltningen", ["louise.kommunikator@helsingborg.se"])
+    assert not works_on(louise, "Vård- och omsorgsförvaltningen", ["vard@helsingborg.se"])
+    assert not works_on(Person("x", "X", None, frozenset({Role.EDITOR})), "Kulturförvaltningen", [""])
+    assert works_on(Person("c", "C", roles=frozenset({Role.COMMUNICATIONS})), "Vård- och omsorgsförvaltningen")
+    assert works_on(Person("client:x", "x", kind="machine"), None)

@@ -54,6 +54,7 @@ class Permission(StrEnum):
     # answering (the SLA's items, the console's inbox)
     READ_INBOX = "read_inbox"
     ANSWER = "answer"  # claim, reply, like, "no answer needed"
+    READ_CONVERSATIONS = "read_conversations"  # the thread or DM conversation around an item to answer
     # follow-up
     READ_FOLLOWUP = "read_followup"
 
@@ -70,12 +71,12 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
         Permission.MANAGE_RETENTION,
     }),
     Role.EDITOR: frozenset({
-        Permission.READ_INBOX, Permission.ANSWER, Permission.READ_REVIEW_QUEUE, Permission.REVIEW,
-        Permission.NOTIFY_COMMENTER, Permission.READ_FOLLOWUP,
+        Permission.READ_INBOX, Permission.ANSWER, Permission.READ_CONVERSATIONS, Permission.READ_REVIEW_QUEUE,
+        Permission.REVIEW, Permission.NOTIFY_COMMENTER, Permission.READ_FOLLOWUP,
     }),
-    Role.CONTACT_CENTER: frozenset({Permission.READ_INBOX, Permission.ANSWER}),
+    Role.CONTACT_CENTER: frozenset({Permission.READ_INBOX, Permission.ANSWER, Permission.READ_CONVERSATIONS}),
     Role.COMMUNICATIONS: frozenset({
-        Permission.READ_INBOX, Permission.READ_REVIEW_QUEUE, Permission.READ_FOLLOWUP,
+        Permission.READ_INBOX, Permission.READ_CONVERSATIONS, Permission.READ_REVIEW_QUEUE, Permission.READ_FOLLOWUP,
     }),
 }
 
@@ -116,6 +117,25 @@ class Person:
     def as_record(self) -> dict[str, Any]:
         """The person as events and audit rows carry it (never a token)."""
         return {"subject": self.subject, "name": self.name, "email": self.email, "kind": self.kind}
+
+
+# Who sees every account's inbox and review queue (read-only for communications), not only their own.
+CITY_WIDE_ROLES = frozenset({Role.COMMUNICATIONS})
+
+
+def works_on(person: Person, department: str | None, editors: Iterable[str] = ()) -> bool:
+    """Whether an account's items are the person's to answer and review.
+
+    A person works on the accounts of the departments their token names (the departments claim), and on
+    every account whose inventory entry lists their e-mail among its `editors`. The communication
+    department and machine clients see every account. (docs/operations.md, "Roles and rights")
+    """
+    if person.kind == "machine" or CITY_WIDE_ROLES & person.roles:
+        return True
+    if department and department in person.departments:
+        return True
+    email = (person.email or "").casefold()
+    return bool(email) and email in {editor.casefold() for editor in editors}
 
 
 class Unauthenticated(Exception):

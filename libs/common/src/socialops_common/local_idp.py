@@ -50,10 +50,13 @@ LOCAL_PEOPLE: tuple[LocalPerson, ...] = (
                 title="registrator"),
     LocalPerson("ada.arkivadmin", "Ada Arkivadmin", "ada.arkivadmin@stad.example", ("archive_admin",),
                 title="arkivadministratör"),
-    LocalPerson("louise.redaktor", "Louise Lind", "louise.lind@stad.example", ("editor",),
-                ("Kommunstyrelsens förvaltning", "Kulturförvaltningen"), title="kommunikatör"),
+    # Louise works on the city's main accounts as a listed editor (her e-mail is in their `editors`) and
+    # on the culture department's by her departments claim: both ways a person is tied to accounts.
+    LocalPerson("louise.redaktor", "Louise Lind", "louise.kommunikator@helsingborg.se", ("editor",),
+                ("Kulturförvaltningen",), title="kommunikatör"),
     LocalPerson("kim.kontaktcenter", "Kim Karlsson", "kim.karlsson@stad.example", ("contact_center",),
-                ("Kommunstyrelsens förvaltning", "Kulturförvaltningen", "Stadsbyggnadsförvaltningen"),
+                ("Stadsledningsförvaltningen, Avdelningen för kommunikation och näringsliv", "Kulturförvaltningen",
+                 "Vård- och omsorgsförvaltningen", "Stadsledningskontoret, Kommunikationsavdelningen"),
                 title="kontaktcenter"),
     LocalPerson("klara.kommunikation", "Klara Kommunikation", "klara.kommunikation@stad.example",
                 ("communications",), title="kommunikationschef"),
