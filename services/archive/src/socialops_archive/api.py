@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 from socialops_common.events import Platform, SlaState
-from socialops_common.identity import Permission, Person
+from socialops_common.identity import Permission, Person, works_on
 from socialops_common.observability import Stopwatch
 from socialops_common.oidc import authenticate
 
@@ -211,6 +211,28 @@ REGISTRATION_COLUMNS = (
     " AND i.platform_item_id = m.platform_item_id"
     " LEFT JOIN snapshot s ON s.registration_ref = g.id LEFT JOIN mail_outbox o ON o.registration_ref = g.id"
 )
+
+
+@router.get("/conversation", summary="The thread or DM conversation around an item someone is answering")
+async def read_conversation(
+    request: Request, principal: Who, platform: Platform,
+    account: Annotated[str, Query(min_length=1, max_length=200)],
+    thread: Annotated[str, Query(min_length=1, max_length=400)],
+) -> dict[str, Any]:
+    """For the people who answer (editors, the contact center) and communications: only for accounts they
+    work on; personal data masked unless their role may read it, as everywhere in the archive."""
+    query = {"platform": platform.value, "account": account, "thread": thread}
+    await require(request, principal, Permission.READ_CONVERSATIONS, "conversation", thread, query)
+    row = await _pool(request).fetchrow(
+        "SELECT department, record FROM account WHERE platform = $1 AND external_id = $2", platform.value, account)
+    editors = json.loads(row["record"]).get("editors", []) if row else []
+    if not works_on(principal, row["department"] if row else None, editors):
+        await audit(request, principal, "conversation", thread, query, 403)
+        raise HTTPException(403, "not an account this person works on")
+    async with _pool(request).acquire() as connection:
+        items = await queries.conversation(connection, platform.value, account, thread, principal)
+    await audit(request, principal, "conversation", thread, query, 200)
+    return {"items": items}
 
 
 @router.get("/registrations", summary="Registrations of removed comments with their e-mail status")

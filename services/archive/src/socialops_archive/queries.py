@@ -373,10 +373,16 @@ def mail_state(outbox_status: str | None, last_error: str | None) -> str | None:
 
 async def thread_of(connection: asyncpg.Connection, row: Any, principal: Person) -> list[dict[str, Any]]:
     """Everything archived in the item's thread (post first), masked like the item itself."""
+    return await conversation(connection, row["platform"], row["account_id"], row["thread_id"], principal)
+
+
+async def conversation(connection: asyncpg.Connection, platform: str, account_id: str, thread_id: str,
+                       principal: Person) -> list[dict[str, Any]]:
+    """A thread (the post first, then in time order) or a DM conversation, masked for the reader."""
     rows = await connection.fetch(
         SEARCH_COLUMNS + " WHERE i.platform = $1 AND i.account_id = $2 AND i.thread_id = $3"
         " ORDER BY (i.platform_item_id = i.thread_id) DESC, i.first_occurred_at, i.id LIMIT 200",
-        row["platform"], row["account_id"], row["thread_id"],
+        platform, account_id, thread_id,
     )
     latest = await latest_versions(connection, [r["id"] for r in rows])
     decisions = await decisions_by_event(connection, list(latest.values()))

@@ -232,3 +232,22 @@ def _save(content: bytes) -> str:
     handle.write(content)
     handle.close()
     return handle.name
+
+
+async def test_people_who_answer_read_the_conversation_of_accounts_they_work_on(database_url, tmp_path,
+                                                                                test_issuer) -> None:
+    await seed(database_url)
+    settings = ArchiveSettings(database_url=database_url, export_dir=str(tmp_path), smtp_port=1,
+                               **test_issuer.settings())
+    culture = bearer(test_issuer.token(roles=["contact_center"], departments=["Kulturförvaltningen"]))
+    elsewhere = bearer(test_issuer.token(roles=["editor"], departments=["Vård- och omsorgsförvaltningen"]))
+    async with running_app(build_app(settings, consume=False)) as client:
+        thread = {"platform": "facebook", "account": "page-kultur", "thread": "post-1"}
+        found = (await client.get("/conversation", params=thread, headers=culture)).json()["items"]
+        assert [i["platform_item_id"] for i in found][0] == "post-1"  # the post first
+        assert "070-123" not in str(found)  # personal data masked, as for every role without the right
+        dm = (await client.get("/conversation", params={**thread, "thread": "conv-1"}, headers=culture)).json()
+        assert [i["platform_item_id"] for i in dm["items"]] == ["dm-1"]  # the contact center reads its DMs
+        assert (await client.get("/conversation", params=thread, headers=elsewhere)).status_code == 403
+        archivist = bearer(test_issuer.token(roles=["archivist"]))
+        assert (await client.get("/conversation", params=thread, headers=archivist)).status_code == 403
