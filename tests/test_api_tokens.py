@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 from socialops_archive.main import build_app as archive_app
 from socialops_archive.settings import ArchiveSettings
-from socialops_common.events import Author, EventKind, Platform, SocialEvent, social_event_id
+from socialops_common.events import AccountRecord, Author, EventKind, Platform, SocialEvent, social_event_id
+from socialops_common.kafka import to_bytes
 from socialops_common.testing import TestIssuer, forged_tokens, read_topic, wait_until
-from socialops_common.topics import MODERATION
+from socialops_common.topics import ACCOUNTS, MODERATION
 from socialops_moderation.main import create_app as moderation_app
 from socialops_moderation.testing import comment, publish
 from socialops_moderation.testing import settings_for as moderation_settings
@@ -33,6 +35,15 @@ from socialops_sla.config import SlaSettings
 async def client_for(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
         yield client
+
+
+async def send_account(bootstrap: str, record: AccountRecord) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(ACCOUNTS, to_bytes(record), key=record.key)
+    finally:
+        await producer.stop()
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -80,15 +91,24 @@ async def test_moderation_review(test_issuer: TestIssuer, kafka_bootstrap: str, 
     service = app.state.service
     await service.start()
     try:
+        # The account is the culture department's: an editor of that department may review its comments.
+        await send_account(kafka_bootstrap, AccountRecord(platform=Platform.FACEBOOK, external_id=account,
+                                                          name="Kultur", department="Kulturförvaltningen"))
         queued = comment("Läs om det här: bit.ly/3kF9xQz", account=account)
         await publish(kafka_bootstrap, queued)
         async with client_for(app) as client:
-            editor = bearer(test_issuer.token(roles=["editor"], jobTitle="kommunikatör"))
+            editor = bearer(test_issuer.token(roles=["editor"], jobTitle="kommunikatör",
+                                              departments=["Kulturförvaltningen"]))
+            other = bearer(test_issuer.token(roles=["editor"], departments=["Vård- och omsorgsförvaltningen"]))
 
             async def waiting() -> list[dict]:
                 return (await client.get("/review", params={"account_id": account}, headers=editor)).json()
 
             (item,) = await wait_until(waiting, timeout=30)
+            # an editor of another department neither sees it nor can judge it
+            assert (await client.get("/review", params={"account_id": account}, headers=other)).json() == []
+            assert (await client.post(f"/review/{item['decision_id']}", json={"verdict": "confirm"},
+                                      headers=other)).status_code == 404
             await assert_token_contract(client, "GET", "/review", test_issuer, allowed="communications",
                                         not_allowed="archivist", params={"account_id": account})
             for why, token in forged_tokens(test_issuer).items():

@@ -19,14 +19,20 @@ log = structlog.get_logger("moderation.accounts")
 
 
 class AccountPolicies:
+    """The latest inventory record of each account: its policy override, department and editors."""
+
     def __init__(self) -> None:
-        self._policy: dict[tuple[str, str], str | None] = {}
+        self._records: dict[tuple[str, str], AccountRecord] = {}
 
     def update(self, record: AccountRecord) -> None:
-        self._policy[(record.platform.value, record.external_id)] = record.moderation_policy
+        self._records[(record.platform.value, record.external_id)] = record
 
     def policy_for(self, platform: str, account_id: str) -> str | None:
-        return self._policy.get((platform, account_id))
+        record = self._records.get((platform, account_id))
+        return record.moderation_policy if record else None
+
+    def record_for(self, platform: str, account_id: str) -> AccountRecord | None:
+        return self._records.get((platform, account_id))
 
     async def follow(self, bootstrap: str, stop: asyncio.Event, producer: AIOKafkaProducer | None = None) -> None:
         consumer = AIOKafkaConsumer(

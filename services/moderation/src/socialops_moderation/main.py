@@ -26,6 +26,7 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from socialops_common.events import AccountRecord
 from socialops_common.kafka import ensure_topics, make_producer
 from socialops_common.lag import LagMonitor
 from socialops_common.observability import (
@@ -83,6 +84,14 @@ class ModerationService:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _lag: list[LagMonitor] = field(default_factory=list)
+
+    @property
+    def undo_within_s(self) -> float:
+        return self.settings.moderation_undo_seconds
+
+    def account(self, platform: str, account_id: str) -> AccountRecord | None:
+        """The account's inventory record (who works on it), once the inventory has been read."""
+        return self.moderator.accounts.record_for(platform, account_id) if self.moderator else None
 
     async def start(self) -> None:
         settings = self.settings

@@ -1,10 +1,14 @@
 """The review API for editors: what waits for a person, and their verdict on it.
 
-GET  /review                      items awaiting review (filters: account_id, platform, limit)
+GET  /review                      items awaiting review, oldest first, for the accounts the person works on
+                                  (filters: account_id, platform, rule, limit)
 GET  /review/{decision_id}        one item, pending or resolved
 POST /review/{decision_id}        {"verdict": "confirm"} or
                                   {"verdict": "override", "action": "allow|hide|delete",
                                    "block_author": false, "reason": "why"}
+POST /review/{decision_id}/undo   the same person, within a minute: the verdict is superseded by a decision
+                                  that restores what was before it, and the item waits again
+POST /review/confirm-all          {"account_id", "rule"}: confirm every waiting item of one account and rule
 Access tokens of the city's identity provider (or machine tokens): reading the queue needs the
 `read_review_queue` right, a verdict `review` (socialops_common.identity). The person's name and e-mail
 are recorded as `decided_by`, subject and all as `reviewer`. A verdict is published as a new decision (`decided_by`, `reason`, `supersedes`) with
@@ -22,6 +26,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 from socialops_common.events import (
+    AccountRecord,
     Actor,
     ModelOpinion,
     ModerationAction,
@@ -29,7 +34,7 @@ from socialops_common.events import (
     deterministic_id,
     utc_now,
 )
-from socialops_common.identity import Permission, Person
+from socialops_common.identity import Permission, Person, works_on
 from socialops_common.kafka import to_bytes
 from socialops_common.oidc import authenticate
 from socialops_common.topics import ACTIONS, MODERATION
@@ -58,10 +63,24 @@ class Verdict(BaseModel):
         return self
 
 
+class SpanView(BaseModel):
+    start: int
+    end: int
+    label: str
+
+
 class RuleView(BaseModel):
     rule_id: str
     clause: str
     confidence: float
+    spans: list[SpanView] = []
+
+
+class BulkConfirm(BaseModel):
+    account_id: str = Field(min_length=1, max_length=200)
+    rule: str = Field(min_length=1, max_length=200, description="one rule id, e.g. links.shortener")
+
+
 
 
 class ReviewView(BaseModel):
@@ -90,6 +109,7 @@ class ReviewView(BaseModel):
     resolved_at: datetime | None = None
     reason: str | None = None
     resolution_decision_id: str | None = None
+    resolved_by_subject: str | None = None
 
 
 def _view(item: ReviewItem) -> ReviewView:
@@ -99,12 +119,32 @@ def _view(item: ReviewItem) -> ReviewView:
         item_id=d.item_id, thread_id=d.thread_id, item_kind=d.item_kind.value, action=d.action.value,
         suggested_action=(item.suggested or {}).get("action"),
         suggested_block_author=bool((item.suggested or {}).get("block_author")),
-        confidence=d.confidence, rules=[RuleView(rule_id=h.rule_id, clause=h.clause, confidence=h.confidence) for h in d.rules],
+        confidence=d.confidence,
+        rules=[RuleView(rule_id=h.rule_id, clause=h.clause, confidence=h.confidence,
+                        spans=[SpanView(start=x.start, end=x.end, label=x.label) for x in h.spans]) for h in d.rules],
         masked_text=d.masked_text, language=d.language, needs_answer=d.needs_answer,
         speech_act=d.speech_act.value if d.speech_act else None, friendly=d.friendly, model=d.model, status=item.status,
         queued_at=item.queued_at, resolved_by=item.resolved_by, resolved_at=item.resolved_at, reason=item.reason,
-        resolution_decision_id=item.resolution_decision_id,
+        resolution_decision_id=item.resolution_decision_id, resolved_by_subject=item.resolved_by_subject,
     )
+
+
+def verdict_id(original_decision_id: str, review_round: int) -> str:
+    """One verdict per round of review (a round ends when its verdict is undone)."""
+    if review_round == 0:  # the id verdicts had before undo existed: replays still match
+        return deterministic_id("moderation.review", original_decision_id)
+    return deterministic_id("moderation.review", original_decision_id, str(review_round))
+
+
+def undo_for(item: ReviewItem, verdict: ModerationDecision, person: Person, now: datetime) -> ModerationDecision:
+    """The decision that takes a verdict back (pure): the original's action again, superseding the verdict."""
+    original = item.decision
+    return original.model_copy(update={
+        "decision_id": deterministic_id("moderation.review.undo", verdict.decision_id),
+        "decided_by": person.display_name, "reviewer": Actor(**person.as_record()),
+        "reason": "verdict undone", "supersedes": verdict.decision_id, "decided_at": now,
+        "notification_text": None,
+    })
 
 
 def resolution_for(item: ReviewItem, verdict: Verdict, reviewer: Person, now: datetime) -> ModerationDecision:
@@ -122,7 +162,7 @@ def resolution_for(item: ReviewItem, verdict: Verdict, reviewer: Person, now: da
     block = block and action == ModerationAction.DELETE
     return original.model_copy(
         update={
-            "decision_id": deterministic_id("moderation.review", original.decision_id),
+            "decision_id": verdict_id(original.decision_id, item.review_round),
             "action": action,
             "block_author": block,
             "confidence": 1.0,
@@ -148,10 +188,16 @@ def signature_of(person: Person) -> str:
 
 
 class ReviewBackend(Protocol):
-    """Where verdicts go: the service's store and producer (available once it has started)."""
+    """Where verdicts go: the service's store and producer (available once it has started), and the
+    account inventory (who works on which account)."""
 
     store: ModerationStore | None
     producer: AIOKafkaProducer | None
+
+    def account(self, platform: str, account_id: str) -> AccountRecord | None: ...
+
+    @property
+    def undo_within_s(self) -> float: ...
 
 
 def review_router(backend: ReviewBackend) -> APIRouter:
@@ -175,43 +221,104 @@ def review_router(backend: ReviewBackend) -> APIRouter:
     reader = allowed(Permission.READ_REVIEW_QUEUE)
     reviewer = allowed(Permission.REVIEW)
 
+    def theirs(person: Person, platform: str, account_id: str) -> bool:
+        record = backend.account(platform, account_id)
+        return works_on(person, record.department if record else None, record.editors if record else ())
+
+    async def publish_and_store(conn, item: ReviewItem, decision: ModerationDecision,  # noqa: ANN001
+                                previous: ModerationDecision, now: datetime) -> None:
+        producer = backend.producer
+        assert producer is not None
+        futures = [await producer.send(MODERATION, to_bytes(decision), key=decision.partition_key)]
+        for command in commands_for(decision, requested_at=now, previous=previous):
+            futures.append(await producer.send(ACTIONS, to_bytes(command), key=decision.partition_key))
+        await asyncio.gather(*futures)  # acknowledged before the queue changes
+
+    async def give_verdict(item: ReviewItem, verdict: Verdict, person: Person, conn) -> ModerationDecision:  # noqa: ANN001
+        now = utc_now()
+        resolution = resolution_for(item, verdict, person, now)
+        await publish_and_store(conn, item, resolution, item.decision, now)
+        await store().resolve(conn, item, resolution)
+        REVIEWS.labels(verdict.verdict, resolution.action.value).inc()
+        return resolution
+
     @router.get("", response_model=list[ReviewView])
     async def pending(
-        _: Annotated[Person, Depends(reader)],
+        person: Annotated[Person, Depends(reader)],
         account_id: str | None = None,
         platform: str | None = None,
+        rule: Annotated[str | None, Query(max_length=200, description="rule id or prefix")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[ReviewView]:
-        return [_view(i) for i in await store().pending_reviews(account_id, platform, limit)]
+        # Filtered in the query, then to the person's accounts: a page may hold fewer than `limit`.
+        items = await store().pending_reviews(account_id, platform, limit, rule)
+        return [_view(i) for i in items if theirs(person, i.decision.platform.value, i.decision.account_id)]
+
+    @router.post("/confirm-all", response_model=list[ReviewView])
+    async def confirm_all(body: BulkConfirm, person: Annotated[Person, Depends(reviewer)]) -> list[ReviewView]:
+        """Confirm, one by one, every item waiting for one account and one rule (no wider bulk)."""
+        db = store()
+        items = [i for i in await db.pending_reviews(body.account_id, None, 500, body.rule)
+                 if body.rule in {h.rule_id for h in i.decision.rules}]
+        if items and not theirs(person, items[0].decision.platform.value, body.account_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not an account this person works on")
+        done = []
+        for listed in items:
+            async with db.pool.acquire() as conn, conn.transaction():
+                item = await db.review_item(listed.decision.decision_id, conn, lock=True)
+                if item is None or item.status != "pending":
+                    continue  # someone else was quicker: theirs stands
+                await give_verdict(item, Verdict(verdict="confirm"), person, conn)
+            done.append(listed.decision.decision_id)
+        REVIEW_QUEUE.set(await db.review_queue_size())
+        return [_view(i) for i in [await db.review_item(d) for d in done] if i is not None]
 
     @router.get("/{decision_id}", response_model=ReviewView)
-    async def one(decision_id: str, _: Annotated[Person, Depends(reader)]) -> ReviewView:
+    async def one(decision_id: str, person: Annotated[Person, Depends(reader)]) -> ReviewView:
         item = await store().review_item(decision_id)
-        if item is None:
+        if item is None or not theirs(person, item.decision.platform.value, item.decision.account_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no review item {decision_id}")
         return _view(item)
 
-    @router.post("/{decision_id}", response_model=ReviewView)
-    async def decide(decision_id: str, verdict: Verdict, person: Annotated[Person, Depends(reviewer)]) -> ReviewView:
-        db, producer = store(), backend.producer
-        assert producer is not None
+    @router.post("/{decision_id}/undo", response_model=ReviewView)
+    async def undo(decision_id: str, person: Annotated[Person, Depends(reviewer)]) -> ReviewView:
+        db = store()
         async with db.pool.acquire() as conn, conn.transaction():
             item = await db.review_item(decision_id, conn, lock=True)
             if item is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no review item {decision_id}")
+            if item.status != "resolved" or item.resolution_decision_id is None:
+                raise HTTPException(status.HTTP_409_CONFLICT, detail="there is no verdict to undo")
+            if item.resolved_by_subject != person.subject:
+                raise HTTPException(status.HTTP_403_FORBIDDEN, detail="only the person who gave a verdict can undo it")
+            now = utc_now()
+            window = backend.undo_within_s
+            if item.resolved_at is None or (now - item.resolved_at).total_seconds() > window:
+                raise HTTPException(status.HTTP_409_CONFLICT,
+                                    detail=f"a verdict can be undone within {window:g} seconds")
+            verdict = await db.decision(item.resolution_decision_id, conn)
+            assert verdict is not None
+            taken_back = undo_for(item, verdict, person, now)
+            await publish_and_store(conn, item, taken_back, verdict, now)
+            await db.reopen(conn, item, taken_back)
+        REVIEW_QUEUE.set(await db.review_queue_size())
+        reopened = await db.review_item(decision_id)
+        assert reopened is not None
+        return _view(reopened)
+
+    @router.post("/{decision_id}", response_model=ReviewView)
+    async def decide(decision_id: str, verdict: Verdict, person: Annotated[Person, Depends(reviewer)]) -> ReviewView:
+        db = store()
+        async with db.pool.acquire() as conn, conn.transaction():
+            item = await db.review_item(decision_id, conn, lock=True)
+            if item is None or not theirs(person, item.decision.platform.value, item.decision.account_id):
                 raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no review item {decision_id}")
             if item.status != "pending":
                 raise HTTPException(
                     status.HTTP_409_CONFLICT,
                     detail=f"already resolved by {item.resolved_by} at {item.resolved_at:%Y-%m-%d %H:%M} UTC",
                 )
-            now = utc_now()
-            resolution = resolution_for(item, verdict, person, now)
-            futures = [await producer.send(MODERATION, to_bytes(resolution), key=resolution.partition_key)]
-            for command in commands_for(resolution, requested_at=now, previous=item.decision):
-                futures.append(await producer.send(ACTIONS, to_bytes(command), key=resolution.partition_key))
-            await asyncio.gather(*futures)  # acknowledged before the item counts as resolved
-            await db.resolve(conn, item, resolution)
-        REVIEWS.labels(verdict.verdict, resolution.action.value).inc()
+            await give_verdict(item, verdict, person, conn)
         REVIEW_QUEUE.set(await db.review_queue_size())
         resolved = await db.review_item(decision_id)
         assert resolved is not None

@@ -8,6 +8,8 @@ from socialops_common.settings import CommonSettings
 
 class ModerationSettings(CommonSettings):
     http_port: int = 8081
+    # How long a reviewer may take their own verdict back (the console's "Ångra").
+    moderation_undo_seconds: float = 60.0
     moderation_policy_file: str | None = Field(default=None, description="replaces data/policy.yaml")
     moderation_links_file: str | None = Field(default=None, description="replaces data/links.yaml")
     moderation_allowed_phone_numbers: str = "112,1177,114 14,042-10 50 00"

@@ -56,6 +56,8 @@ class ReviewItem:
     resolved_at: datetime | None
     reason: str | None
     resolution_decision_id: str | None
+    review_round: int = 0
+    resolved_by_subject: str | None = None
 
 
 class ModerationStore:
@@ -107,12 +109,16 @@ class ModerationStore:
     async def review_queue_size(self) -> int:
         return await self.pool.fetchval("SELECT count(*) FROM review_queue WHERE status = 'pending'")
 
-    async def pending_reviews(self, account_id: str | None = None, platform: str | None = None, limit: int = 100) -> list[ReviewItem]:
+    async def pending_reviews(self, account_id: str | None = None, platform: str | None = None, limit: int = 100,
+                              rule: str | None = None) -> list[ReviewItem]:
+        """Oldest first; `rule` is a rule id or its prefix ("abuse" finds "abuse.insult")."""
         rows = await self.pool.fetch(
             """SELECT q.*, d.decision, d.suggested FROM review_queue q JOIN moderation_decisions d USING (decision_id)
                WHERE q.status = 'pending' AND ($1::text IS NULL OR q.account_id = $1) AND ($2::text IS NULL OR q.platform = $2)
+               AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(d.decision -> 'rules') r
+                                                WHERE r ->> 'rule_id' = $4 OR r ->> 'rule_id' LIKE $4 || '.%'))
                ORDER BY q.queued_at, q.decision_id LIMIT $3""",
-            account_id, platform, limit,
+            account_id, platform, limit, rule,
         )
         return [_review_item(r) for r in rows]
 
@@ -123,18 +129,36 @@ class ModerationStore:
         return _review_item(row) if row else None
 
     async def resolve(self, conn: Any, item: ReviewItem, resolution: ModerationDecision) -> None:
+        await self._store_decision(conn, resolution)
+        await conn.execute(
+            """UPDATE review_queue SET status = 'resolved', resolved_by = $2, resolved_at = $3, reason = $4,
+               resolution_decision_id = $5, resolved_by_subject = $6 WHERE decision_id = $1""",
+            item.decision.decision_id, resolution.decided_by, resolution.decided_at, resolution.reason, resolution.decision_id,
+            resolution.reviewer.subject if resolution.reviewer else None,
+        )
+
+    async def reopen(self, conn: Any, item: ReviewItem, undo: ModerationDecision) -> None:
+        """An undone verdict: the undo is stored as a decision and the item waits for a verdict again."""
+        await self._store_decision(conn, undo)
+        await conn.execute(
+            """UPDATE review_queue SET status = 'pending', resolved_by = NULL, resolved_at = NULL, reason = NULL,
+               resolution_decision_id = NULL, resolved_by_subject = NULL, review_round = review_round + 1
+               WHERE decision_id = $1""", item.decision.decision_id)
+
+    @staticmethod
+    async def _store_decision(conn: Any, decision: ModerationDecision) -> None:
         await conn.execute(
             """INSERT INTO moderation_decisions
                (decision_id, event_id, platform, account_id, item_id, action, decision, decided_at, published_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, now()) ON CONFLICT (decision_id) DO NOTHING""",
-            resolution.decision_id, resolution.event_id, resolution.platform.value, resolution.account_id,
-            resolution.item_id, resolution.action.value, resolution.model_dump_json(), resolution.decided_at,
+            decision.decision_id, decision.event_id, decision.platform.value, decision.account_id,
+            decision.item_id, decision.action.value, decision.model_dump_json(), decision.decided_at,
         )
-        await conn.execute(
-            """UPDATE review_queue SET status = 'resolved', resolved_by = $2, resolved_at = $3, reason = $4,
-               resolution_decision_id = $5 WHERE decision_id = $1""",
-            item.decision.decision_id, resolution.decided_by, resolution.decided_at, resolution.reason, resolution.decision_id,
-        )
+
+    async def decision(self, decision_id: str, conn: Any = None) -> ModerationDecision | None:
+        raw = await (conn or self.pool).fetchval("SELECT decision FROM moderation_decisions WHERE decision_id = $1",
+                                                 decision_id)
+        return ModerationDecision.model_validate_json(raw) if raw else None
 
     # --- executed platform actions ---------------------------------------------------------------
 
@@ -171,4 +195,6 @@ def _review_item(row: Any) -> ReviewItem:
         resolved_at=row["resolved_at"],
         reason=row["reason"],
         resolution_decision_id=row["resolution_decision_id"],
+        review_round=row["review_round"],
+        resolved_by_subject=row["resolved_by_subject"],
     )

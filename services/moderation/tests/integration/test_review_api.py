@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -101,3 +102,56 @@ async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, databas
 async def _two(pending):
     items = await pending
     return items if len(items) >= 2 else None
+
+
+async def test_bulk_confirm_of_one_rule_and_account_and_undo_within_the_window(kafka_bootstrap, database_url):
+    account = f"page-{uuid.uuid4().hex[:8]}"
+    settings = settings_for(kafka_bootstrap, database_url, None, account).model_copy(
+        update={"machine_tokens": "Louise kommunikatör:editor:s3cret,Per:editor:per-token",
+                "moderation_undo_seconds": 2.0})
+    app = create_app(settings)
+    service = app.state.service
+    await service.start()
+    try:
+        texts = ["Läs mer om bygget här: bit.ly/3kF9xQz", "Finns det fler bilder? tinyurl.com/bad7hus",
+                 "Kolla schemat för simhallen på bit.ly/sim2026 innan ni åker"]
+        shortened = [comment(text, account=account, author=f"user-{n}") for n, text in enumerate(texts)]
+        await publish(kafka_bootstrap, *shortened)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://moderation") as client:
+            async def waiting() -> list[dict]:
+                return (await client.get("/review", params={"account_id": account, "rule": "links"},
+                                         headers=AUTH)).json()
+
+            items = await wait_until(lambda: _n(waiting(), 3), timeout=30)
+            assert {r["rule_id"] for i in items for r in i["rules"]} >= {"links.shortener"}
+            confirmed = await client.post("/review/confirm-all", json={"account_id": account, "rule": "links.shortener"},
+                                          headers=AUTH)
+            assert confirmed.status_code == 200 and len(confirmed.json()) == 3
+            assert all(i["status"] == "resolved" for i in confirmed.json())
+            first = confirmed.json()[0]["decision_id"]
+            # only the person who gave the verdict may take it back
+            per = {"Authorization": "Bearer per-token"}
+            assert (await client.post(f"/review/{first}/undo", headers=per)).status_code == 403
+            undone = await client.post(f"/review/{first}/undo", headers=AUTH)
+            assert undone.status_code == 200 and undone.json()["status"] == "pending"
+            assert (await client.post(f"/review/{first}/undo", headers=AUTH)).status_code == 409
+            again = await client.post(f"/review/{first}", json={"verdict": "confirm"}, headers=per)
+            assert again.status_code == 200 and again.json()["resolved_by"] == "Per"
+            await asyncio.sleep(2.2)  # past the window (2 s here; 60 s by default)
+            late = await client.post(f"/review/{first}/undo", headers=per)
+            assert late.status_code == 409 and "within 2 seconds" in late.json()["detail"]
+        decisions = [v for _, v in await read_topic(
+            kafka_bootstrap, MODERATION, expected=6, where=lambda v: v.get("account_id") == account)]
+        first_event = next(i["event_id"] for i in items if i["decision_id"] == first)
+        chain = [d for d in decisions if d["event_id"] == first_event]
+        # the rules' decision, Louise's verdict, its undo (superseding it), Per's verdict: four decisions
+        assert len(chain) == 4 and len({d["decision_id"] for d in chain}) == 4
+        undo_decision = next(d for d in chain if d["reason"] == "verdict undone")
+        assert undo_decision["action"] == "review" and undo_decision["supersedes"] in {d["decision_id"] for d in chain}
+    finally:
+        await service.stop()
+
+
+async def _n(items, n: int) -> list[dict] | None:  # noqa: ANN001 - a coroutine of a list
+    found = await items
+    return found if len(found) >= n else None
