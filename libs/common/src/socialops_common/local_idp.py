@@ -70,7 +70,7 @@ def create_provider_app(people: Sequence[LocalPerson] = LOCAL_PEOPLE, *, audienc
     import flask
 
     with warnings.catch_warnings():  # the mock imports Authlib's deprecated JOSE module: not ours to act on
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # (after authlib.deprecate's own "always")
         import oidc_provider_mock
     from joserfc import jwt
     from joserfc.jwk import RSAKey

@@ -13,10 +13,12 @@ import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
+import authlib.deprecate
 import structlog
 
 with warnings.catch_warnings():  # Authlib warns about its own httpx module on import; not ours to act on
-    warnings.simplefilter("ignore", DeprecationWarning)
+    # (authlib.deprecate turns its warnings to "always" when imported, so it is imported first)
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
     from authlib.integrations.starlette_client import OAuth, OAuthError
 from socialops_common.identity import Person, Role, Unauthenticated
 from socialops_common.oidc import Authenticator, IdentityProviderUnavailable

@@ -45,6 +45,25 @@ class RuleAction:
     action: ModerationAction
     block_author: bool = False
     min_confidence: float = 0.0
+    # What a reviewer's "confirm" applies when this entry only sends to review: an override that puts a
+    # person first ("review_first") still suggests what the default policy would have done.
+    suggest: ModerationAction | None = None
+    suggest_block: bool = False
+
+    @property
+    def suggestion(self) -> tuple[ModerationAction, bool]:
+        return (self.suggest, self.suggest_block) if self.suggest else (self.action, self.block_author)
+
+
+def _person_first(default: dict[str, RuleAction], override: dict[str, RuleAction]) -> dict[str, RuleAction]:
+    """An override's review entries remember the default's harsher action as their suggestion."""
+    merged = {**default, **override}
+    for rule, entry in override.items():
+        base = default.get(rule)
+        if entry.action == ModerationAction.REVIEW and base and SEVERITY[base.action] > SEVERITY[entry.action]:
+            merged[rule] = RuleAction(entry.action, entry.block_author, entry.min_confidence, base.action,
+                                      base.block_author)
+    return merged
 
 
 @dataclass(frozen=True)
@@ -144,7 +163,7 @@ class PolicyBook:
         for name, override in (data.get("overrides") or {}).items():
             overrides[name] = Policy(
                 name,
-                {**default.rules, **_rules(override.get("rules", {}))},
+                _person_first(default.rules, _rules(override.get("rules", {}))),
                 {**default.item_kinds, **_kinds(override.get("item_kinds", {}))},
                 override.get("notification_signature", default.signature),
                 _model(override.get("model"), default.model),
@@ -212,10 +231,11 @@ def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outco
         if _ignored(rule_hit.rule_id, limits.ignore_rules):
             continue
         entry = policy.rule_action(rule_hit.rule_id)
-        if SEVERITY[entry.action] > SEVERITY[suggested]:
-            suggested, suggested_block = entry.action, entry.block_author
-        elif entry.action == suggested:
-            suggested_block = suggested_block or entry.block_author
+        would, would_block = entry.suggestion
+        if SEVERITY[would] > SEVERITY[suggested]:
+            suggested, suggested_block = would, would_block
+        elif would == suggested:
+            suggested_block = suggested_block or would_block
         wanted = entry.action
         if rule_hit.confidence < entry.min_confidence and SEVERITY[wanted] > SEVERITY[ModerationAction.REVIEW]:
             wanted = ModerationAction.REVIEW  # uncertain: a person decides
@@ -239,8 +259,9 @@ def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outco
             acting.append(model_hit)
             raised.append(model_hit)
         entry = policy.rule_action(MODEL_CLASSES[model_hit.rule_id.split(".", 1)[1]][0])
-        if SEVERITY[entry.action] > SEVERITY[suggested]:
-            suggested, suggested_block = entry.action, entry.block_author
+        would, would_block = entry.suggestion
+        if SEVERITY[would] > SEVERITY[suggested]:
+            suggested, suggested_block = would, would_block
     if SEVERITY[action] > SEVERITY[limits.max_action]:
         action, block = limits.max_action, False
     if action == ModerationAction.ALLOW:

@@ -110,9 +110,12 @@ class ReviewView(BaseModel):
     reason: str | None = None
     resolution_decision_id: str | None = None
     resolved_by_subject: str | None = None
+    # from the inventory, for people who read it: "Helsingborgs stad", "Kulturförvaltningen"
+    account_name: str | None = None
+    department: str | None = None
 
 
-def _view(item: ReviewItem) -> ReviewView:
+def _view(item: ReviewItem, record: AccountRecord | None = None) -> ReviewView:
     d = item.decision
     return ReviewView(
         decision_id=d.decision_id, event_id=d.event_id, platform=d.platform.value, account_id=d.account_id,
@@ -126,6 +129,7 @@ def _view(item: ReviewItem) -> ReviewView:
         speech_act=d.speech_act.value if d.speech_act else None, friendly=d.friendly, model=d.model, status=item.status,
         queued_at=item.queued_at, resolved_by=item.resolved_by, resolved_at=item.resolved_at, reason=item.reason,
         resolution_decision_id=item.resolution_decision_id, resolved_by_subject=item.resolved_by_subject,
+        account_name=record.name if record else None, department=record.department if record else None,
     )
 
 
@@ -221,6 +225,9 @@ def review_router(backend: ReviewBackend) -> APIRouter:
     reader = allowed(Permission.READ_REVIEW_QUEUE)
     reviewer = allowed(Permission.REVIEW)
 
+    def view(item: ReviewItem) -> ReviewView:
+        return _view(item, backend.account(item.decision.platform.value, item.decision.account_id))
+
     def theirs(person: Person, platform: str, account_id: str) -> bool:
         record = backend.account(platform, account_id)
         return works_on(person, record.department if record else None, record.editors if record else ())
@@ -252,7 +259,7 @@ def review_router(backend: ReviewBackend) -> APIRouter:
     ) -> list[ReviewView]:
         # Filtered in the query, then to the person's accounts: a page may hold fewer than `limit`.
         items = await store().pending_reviews(account_id, platform, limit, rule)
-        return [_view(i) for i in items if theirs(person, i.decision.platform.value, i.decision.account_id)]
+        return [view(i) for i in items if theirs(person, i.decision.platform.value, i.decision.account_id)]
 
     @router.post("/confirm-all", response_model=list[ReviewView])
     async def confirm_all(body: BulkConfirm, person: Annotated[Person, Depends(reviewer)]) -> list[ReviewView]:
@@ -271,14 +278,14 @@ def review_router(backend: ReviewBackend) -> APIRouter:
                 await give_verdict(item, Verdict(verdict="confirm"), person, conn)
             done.append(listed.decision.decision_id)
         REVIEW_QUEUE.set(await db.review_queue_size())
-        return [_view(i) for i in [await db.review_item(d) for d in done] if i is not None]
+        return [view(i) for i in [await db.review_item(d) for d in done] if i is not None]
 
     @router.get("/{decision_id}", response_model=ReviewView)
     async def one(decision_id: str, person: Annotated[Person, Depends(reader)]) -> ReviewView:
         item = await store().review_item(decision_id)
         if item is None or not theirs(person, item.decision.platform.value, item.decision.account_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no review item {decision_id}")
-        return _view(item)
+        return view(item)
 
     @router.post("/{decision_id}/undo", response_model=ReviewView)
     async def undo(decision_id: str, person: Annotated[Person, Depends(reviewer)]) -> ReviewView:
@@ -304,7 +311,7 @@ def review_router(backend: ReviewBackend) -> APIRouter:
         REVIEW_QUEUE.set(await db.review_queue_size())
         reopened = await db.review_item(decision_id)
         assert reopened is not None
-        return _view(reopened)
+        return view(reopened)
 
     @router.post("/{decision_id}", response_model=ReviewView)
     async def decide(decision_id: str, verdict: Verdict, person: Annotated[Person, Depends(reviewer)]) -> ReviewView:
@@ -322,6 +329,6 @@ def review_router(backend: ReviewBackend) -> APIRouter:
         REVIEW_QUEUE.set(await db.review_queue_size())
         resolved = await db.review_item(decision_id)
         assert resolved is not None
-        return _view(resolved)
+        return view(resolved)
 
     return router

@@ -82,3 +82,22 @@ def test_personal_data_never_leaves_in_clear(before, value, after):
     decision = decide(event, Classifier().classify_text(event.text), BOOK.default, decided_at=NOW)
     assert value not in decision.model_dump_json()
     assert decision.action in (ModerationAction.HIDE, ModerationAction.DELETE)
+
+
+def test_a_person_first_override_still_suggests_what_the_default_would_do() -> None:
+    """review_first sends insults to a person; "confirm" then hides, as the default policy would have."""
+    from datetime import UTC, datetime
+
+    from socialops_moderation.classify import Classifier
+    from socialops_moderation.policy import PolicyBook, decide_with_suggestion
+    from socialops_moderation.testing import comment
+
+    book = PolicyBook.load()
+    event = comment("Politikerna är idioter som inte fattar något")
+    findings = Classifier().classify(event.text, account="a", author="u", event_id=event.event_id,
+                                     item_id=event.item_id, at=event.occurred_at)
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    default, _ = decide_with_suggestion(event, findings, book.named(None), decided_at=at)
+    first, suggestion = decide_with_suggestion(event, findings, book.named("review_first"), decided_at=at)
+    assert default.action.value == "hide"
+    assert first.action.value == "review" and suggestion == {"action": "hide", "block_author": False}

@@ -35,7 +35,34 @@
     window.setTimeout(tick, 2000);
   };
 
+  // One-key shortcuts (Granskning): an element with data-key="b" is clicked (or, with data-focus, the
+  // element named there gets the focus) when that key is pressed outside a text field. They can be turned
+  // off with the checkbox #kortkommandon (WCAG 2.1.4); the choice is remembered in this browser.
+  var shortcuts = function () {
+    var keyed = document.querySelectorAll("[data-key]");
+    if (!keyed.length) { return; }
+    var toggle = document.getElementById("kortkommandon");
+    if (toggle) {
+      toggle.checked = window.localStorage.getItem("socialops.shortcuts") !== "off";
+      toggle.addEventListener("change", function () {
+        window.localStorage.setItem("socialops.shortcuts", toggle.checked ? "on" : "off");
+      });
+    }
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+      if (toggle ? !toggle.checked : window.localStorage.getItem("socialops.shortcuts") === "off") { return; }
+      var target = event.target;
+      if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) { return; }
+      var match = Array.prototype.find.call(keyed, function (el) { return el.getAttribute("data-key") === event.key; });
+      if (!match) { return; }
+      event.preventDefault();
+      var focus = match.getAttribute("data-focus");
+      if (focus) { document.querySelector(focus).focus(); } else { match.click(); }
+    });
+  };
+
   document.addEventListener("DOMContentLoaded", function () {
+    shortcuts();
     Array.prototype.forEach.call(document.querySelectorAll("[data-refresh]"), refresh);
     var summary = document.querySelector(".error-summary");
     if (summary) { summary.focus(); }
