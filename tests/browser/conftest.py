@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from console_harness import BROWSER_ARGS, POST_ID, ConsoleStack, deliveries, wait_for  # noqa: E402
+from console_harness import BROWSER_ARGS, LIBRARY_ID, POST_ID, ConsoleStack, deliveries, wait_for  # noqa: E402
 from harness import Stack  # noqa: E402
 from socialops_common.devstack import free_port  # noqa: E402
 from socialops_common.local_idp import LOCAL_AUDIENCE, LocalIdentityProvider  # noqa: E402
@@ -47,6 +47,10 @@ def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleS
                                                   and r["email"]["status"] == "sent"), None),
                                     what="the hidden comment registered, rendered and mailed")
             console.seeded["registration"] = registration["number"]
+            moderation = stack.services["moderation"].url
+            wait_for(lambda: len(httpx.get(f"{moderation}/review", params={"account_id": LIBRARY_ID},
+                                           headers={"Authorization": "Bearer e2e-editor"}, timeout=10).json()) >= 2,
+                     what="the library's insults waiting for review")
             dm = wait_for(lambda: next(iter(console.archive_api("/items", type="dm")["items"]), None),
                           what="the DM archived")
             console.seeded["dm"] = str(dm["id"])

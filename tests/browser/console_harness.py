@@ -28,6 +28,10 @@ AXE_SOURCE = AXE.read_text(encoding="utf-8") + "\n;true"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGE_ID = "104857600000001"  # Helsingborgs stad (config/accounts.yaml)
 POST_ID = f"{PAGE_ID}_9001"
+LIBRARY_ID = "104857600000002"  # Helsingborgs bibliotek: policy review_first (insults wait for an editor)
+LIBRARY_POST = f"{LIBRARY_ID}_7001"
+INSULTS = ("Politikerna är idioter som inte fattar något om bibliotek",
+           "Ni i styrelsen är rätt dumma i huvudet som stänger på lördagar")
 # A personnummer with a valid check digit (Luhn): moderation hides the comment, the archive masks it.
 PERSONNUMMER = "811218-9876"
 FIRST_TEXT = f"Varför stänger badhuset redan nu? Mitt personnummer är {PERSONNUMMER} om ni vill ringa."
@@ -73,6 +77,9 @@ def deliveries(now: datetime) -> list[p.Delivery]:
     def page(at: datetime, change: dict) -> p.Delivery:
         return p.sign("meta", p.meta_body("page", [p.page_entry(PAGE_ID, at, [change])]), secrets)
 
+    def library(at: datetime, change: dict) -> p.Delivery:
+        return p.sign("meta", p.meta_body("page", [p.page_entry(LIBRARY_ID, at, [change])]), secrets)
+
     citizen = ("5550001", "Eva Ek")
     return [
         page(now - timedelta(minutes=30), p.feed_post(page_id=PAGE_ID, post_id=POST_ID, at=now - timedelta(minutes=30),
@@ -90,6 +97,13 @@ def deliveries(now: datetime) -> list[p.Delivery]:
         p.sign("meta", p.meta_body("page", [p.messaging_entry(PAGE_ID, now - timedelta(minutes=5), sender="5550003",
                                                               recipient=PAGE_ID, mid="m_browser_1", text=DM_TEXT)]),
                secrets),
+        library(now - timedelta(minutes=40), p.feed_post(page_id=LIBRARY_ID, post_id=LIBRARY_POST,
+                                                         at=now - timedelta(minutes=40), page_name="Helsingborgs bibliotek",
+                                                         message="Från januari har biblioteket stängt på lördagar.")),
+        *[library(now - timedelta(minutes=30 - n), p.feed_comment(post_id=LIBRARY_POST, comment_id=f"{LIBRARY_POST}_i{n}",
+                                                                  at=now - timedelta(minutes=30 - n), message=text,
+                                                                  author=(f"555010{n}", f"Kritiker {n}")))
+          for n, text in enumerate(INSULTS)],
     ]
 
 

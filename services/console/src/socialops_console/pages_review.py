@@ -64,7 +64,7 @@ async def queue(visit: Visit) -> Response:
                 and visit.person.may(Permission.REVIEW))
     return visit.render("granskning/lista.html", items=items, values=values, bulk=bulk, rules=rules,
                         accounts=accounts, model_classes=MODEL_CLASSES,
-                        notice=values.get("klart"))
+                        notice=values.get("klart"), undo=values.get("angra"))
 
 
 @page(Permission.READ_REVIEW_QUEUE)

@@ -305,6 +305,9 @@ def review_router(backend: ReviewBackend) -> APIRouter:
                                     detail=f"a verdict can be undone within {window:g} seconds")
             verdict = await db.decision(item.resolution_decision_id, conn)
             assert verdict is not None
+            if verdict.action == ModerationAction.DELETE:
+                raise HTTPException(status.HTTP_409_CONFLICT,
+                                    detail="a deleted comment cannot be brought back on the platform")
             taken_back = undo_for(item, verdict, person, now)
             await publish_and_store(conn, item, taken_back, verdict, now)
             await db.reopen(conn, item, taken_back)

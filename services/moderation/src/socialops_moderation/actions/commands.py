@@ -30,7 +30,8 @@ def action_id_for(decision_id: str, operation: ActionOperation) -> str:
 def commands_for(decision: ModerationDecision, *, requested_at: datetime, previous: ModerationDecision | None = None) -> list[PlatformActionCommand]:
     """What the platform must be told to do for `decision`.
 
-    `previous` is the decision a reviewer's one supersedes: overriding a hide with allow unhides.
+    `previous` is the decision a reviewer's one supersedes: overriding a hide with allow unhides, and so
+    does taking a hide back to review (an undone verdict: the comment shows while it waits again).
     """
     if decision.item_kind not in ACTIONABLE_KINDS:
         return []
@@ -39,7 +40,8 @@ def commands_for(decision: ModerationDecision, *, requested_at: datetime, previo
         operations.append(ActionOperation.HIDE)
     elif decision.action == ModerationAction.DELETE:
         operations.append(ActionOperation.DELETE)
-    elif previous is not None and previous.action == ModerationAction.HIDE and decision.action == ModerationAction.ALLOW:
+    elif previous is not None and previous.action == ModerationAction.HIDE and decision.action in (
+            ModerationAction.ALLOW, ModerationAction.REVIEW):
         operations.append(ActionOperation.UNHIDE)
     if decision.block_author and decision.author_id:
         operations.append(ActionOperation.BLOCK_AUTHOR)

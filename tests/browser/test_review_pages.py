@@ -1,0 +1,73 @@
+"""Editors review in the console: the queue of their accounts, one key to confirm, undo within a minute."""
+
+from __future__ import annotations
+
+import pytest
+from console_harness import INSULTS, LIBRARY_POST, ConsoleStack, assert_accessible, sign_in, tab_to
+
+pytestmark = pytest.mark.slow
+
+
+def graph_calls(stack: ConsoleStack, comment_id: str) -> list[tuple[str, str, dict]]:
+    return [call for call in stack.stack.graph.calls if call[1].endswith(f"/{comment_id}")]
+
+
+def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_and_registered(page, console_stack) -> None:
+    sign_in(page, console_stack, "louise.redaktor")
+    tab_to(page, "el.getAttribute('href') === '/granskning'")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/granskning")
+    assert page.locator("ol.results > li").count() >= 2
+    assert INSULTS[0] in page.locator("main").inner_text()
+    assert_accessible(page, console_stack, "editor-review-queue")
+    # the oldest first: open it with the keyboard
+    tab_to(page, "el.closest('ol.results') && el.tagName === 'A'")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/granskning/*")
+    main = page.locator("main").inner_text()
+    assert INSULTS[0] in main and "Kränkning" in main and "Riktlinjen:" in main
+    assert "Dölj" in page.locator("button[data-key='b']").inner_text() or "dold" in page.locator(
+        "button[data-key='b']").inner_text()
+    assert_accessible(page, console_stack, "editor-review-item")
+    page.keyboard.press("b")  # Bekräfta: hide, as the default policy would have
+    page.wait_for_selector("button[data-key='z']")  # the next item, with the undo of this verdict
+    comment_id = f"{LIBRARY_POST}_i0"
+    for _ in range(100):
+        if any(call[0] == "POST" and call[2].get("is_hidden") == ["true"] for call in graph_calls(console_stack, comment_id)):
+            break
+        page.wait_for_timeout(200)
+    assert any(call[2].get("is_hidden") == ["true"] for call in graph_calls(console_stack, comment_id))
+
+
+def test_a_verdict_can_be_undone_within_a_minute_and_the_comment_comes_back(page, console_stack) -> None:
+    sign_in(page, console_stack, "louise.redaktor", "/granskning")
+    second = page.locator("ol.results > li", has_text=INSULTS[1]).locator("a")
+    second.click()
+    page.wait_for_url("**/granskning/*")  # loaded, with its keyboard shortcuts
+    page.keyboard.press("b")
+    page.wait_for_selector("button[data-key='z']")
+    comment_id = f"{LIBRARY_POST}_i1"
+    for _ in range(100):
+        if any(call[2].get("is_hidden") == ["true"] for call in graph_calls(console_stack, comment_id)):
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_load_state()
+    page.keyboard.press("z")  # Ångra
+    page.wait_for_url("**/granskning/*")
+    assert page.locator("button[data-key='b']").count() == 1  # waiting for a verdict again
+    for _ in range(100):
+        if any(call[2].get("is_hidden") == ["false"] for call in graph_calls(console_stack, comment_id)):
+            break
+        page.wait_for_timeout(200)
+    assert any(call[2].get("is_hidden") == ["false"] for call in graph_calls(console_stack, comment_id))
+
+
+def test_communications_reads_the_queue_and_the_contact_center_has_none(page, console_stack) -> None:
+    sign_in(page, console_stack, "klara.kommunikation", "/granskning")
+    assert page.locator("h1").inner_text() == "Granskning"
+    page.locator("ol.results a").first.click()
+    assert page.locator("button[data-key='b']").count() == 0  # read-only
+    page.goto(console_stack.console + "/utloggad")
+    page.context.clear_cookies()
+    sign_in(page, console_stack, "kim.kontaktcenter", "/granskning")
+    assert page.locator("h1").inner_text() == "Du har inte behörighet att se det här"
