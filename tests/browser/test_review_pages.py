@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from console_harness import INSULTS, LIBRARY_POST, ConsoleStack, assert_accessible, sign_in, tab_to
+from console_harness import (
+    INSULTS,
+    LIBRARY_ID,
+    LIBRARY_POST,
+    ConsoleStack,
+    assert_accessible,
+    sign_in,
+    tab_to,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -12,7 +21,8 @@ def graph_calls(stack: ConsoleStack, comment_id: str) -> list[tuple[str, str, di
     return [call for call in stack.stack.graph.calls if call[1].endswith(f"/{comment_id}")]
 
 
-def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_and_registered(page, console_stack) -> None:
+def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_and_registered(page, browser,
+                                                                                          console_stack) -> None:
     sign_in(page, console_stack, "louise.redaktor")
     tab_to(page, "el.getAttribute('href') === '/granskning'")
     page.keyboard.press("Enter")
@@ -37,6 +47,20 @@ def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_an
             break
         page.wait_for_timeout(200)
     assert any(call[2].get("is_hidden") == ["true"] for call in graph_calls(console_stack, comment_id))
+    # The executed hide is a removal: registered, and the registrar finds it in the archive's pages.
+    registration = wait_for(lambda: next((r for r in console_stack.archive_api("/registrations")["registrations"]
+                                          if r["account_id"] == LIBRARY_ID and r["email"]["status"] == "sent"), None),
+                            what="the hidden comment registered")
+    registrar = browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm").new_page()
+    try:
+        sign_in(registrar, console_stack, "rolf.registrator", "/arkiv/diarieforing")
+        row = registrar.locator("tr", has_text=registration["number"])
+        assert "skickat" in row.inner_text()
+        row.locator("a").first.click()
+        assert INSULTS[0] in registrar.locator("ol.versions").inner_text()
+        assert "Louise Lind" in registrar.locator("main").inner_text()  # the verdict names the person
+    finally:
+        registrar.context.close()
 
 
 def test_a_verdict_can_be_undone_within_a_minute_and_the_comment_comes_back(page, console_stack) -> None:
