@@ -7,6 +7,7 @@ records every verdict as a new decision; the thread comes from the archive. Each
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -126,7 +127,33 @@ async def confirm_all(visit: Visit) -> Response:
     return RedirectResponse(f"/granskning?{urlencode({'klart': len(done)})}", status_code=303)
 
 
+@page(Permission.READ_REVIEW_QUEUE)
+async def removals(visit: Visit) -> Response:
+    """Comments hidden or deleted in the last 7 days, and the notice to each commenter (Private Replies)."""
+    found = await visit.api("moderation", "GET", "/review/removals", params={"limit": 100})
+    return visit.render("granskning/borttagna.html", removals=found, sent=visit.request.query_params.get("skickat"),
+                        may_notify=visit.person.may(Permission.NOTIFY_COMMENTER), request_id=uuid.uuid4().hex)
+
+
+@page(Permission.NOTIFY_COMMENTER)
+async def notify(visit: Visit) -> Response:
+    form = await visit.form()
+    if form is None:
+        return visit.render("fel/ogiltig.html", status_code=400, detail="Formuläret var för gammalt. Försök igen.")
+    text = form.get("text", "").strip()
+    if not text:
+        return visit.render("fel/ogiltig.html", status_code=422, detail="Meddelandet kan inte vara tomt.")
+    body = {key: form.get(key, "") for key in ("event_id", "platform", "account_id", "item_id", "thread_id",
+                                                 "item_kind")}
+    # One notice per comment, ever: the moderation service derives the action's id from the comment.
+    await visit.api("moderation", "POST", "/actions", json={**body, "operation": "notify", "text": text,
+                                                            "request_id": form.get("request_id", "")})
+    return RedirectResponse(f"/granskning/borttagna?{urlencode({'skickat': form['item_id']})}", status_code=303)
+
+
 ROUTES = [
+    Route("/granskning/borttagna", removals),
+    Route("/granskning/borttagna/meddela", notify, methods=["POST"]),
     Route("/granskning", queue),
     Route("/granskning/bekrafta-alla", confirm_all, methods=["POST"]),
     Route("/granskning/{decision_id:str}", one),

@@ -9,6 +9,9 @@ POST /review/{decision_id}        {"verdict": "confirm"} or
 POST /review/{decision_id}/undo   the same person, within a minute: the verdict is superseded by a decision
                                   that restores what was before it, and the item waits again
 POST /review/confirm-all          {"account_id", "rule"}: confirm every waiting item of one account and rule
+GET  /review/removals             comments hidden or deleted in the last 7 days on the person's accounts, with
+                                  the notice text for the commenter and whether it was sent (the console's
+                                  "Meddela skribenten"; the notice itself goes through POST /actions)
 Access tokens of the city's identity provider (or machine tokens): reading the queue needs the
 `read_review_queue` right, a verdict `review` (socialops_common.identity). The person's name and e-mail
 are recorded as `decided_by`, subject and all as `reviewer`. A verdict is published as a new decision (`decided_by`, `reason`, `supersedes`) with
@@ -18,7 +21,7 @@ same item answers 409.
 
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal, Protocol
 
 from aiokafka import AIOKafkaProducer
@@ -131,6 +134,11 @@ def _view(item: ReviewItem, record: AccountRecord | None = None) -> ReviewView:
         resolution_decision_id=item.resolution_decision_id, resolved_by_subject=item.resolved_by_subject,
         account_name=record.name if record else None, department=record.department if record else None,
     )
+
+
+# Meta's Private Replies: one message per comment, within 7 days of it; X and LinkedIn have none.
+NOTICE_WINDOW = timedelta(days=7)
+NOTICE_PLATFORMS = frozenset({"facebook", "instagram"})
 
 
 def verdict_id(original_decision_id: str, review_round: int) -> str:
@@ -279,6 +287,31 @@ def review_router(backend: ReviewBackend) -> APIRouter:
             done.append(listed.decision.decision_id)
         REVIEW_QUEUE.set(await db.review_queue_size())
         return [view(i) for i in [await db.review_item(d) for d in done] if i is not None]
+
+    @router.get("/removals")
+    async def removals(person: Annotated[Person, Depends(reader)], account_id: str | None = None,
+                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+        now = utc_now()
+        found = []
+        for decision, first_at, notice in await store().recent_removals(now - NOTICE_WINDOW, account_id, limit):
+            if not theirs(person, decision.platform.value, decision.account_id):
+                continue
+            record = backend.account(decision.platform.value, decision.account_id)
+            found.append({
+                "decision_id": decision.decision_id, "event_id": decision.event_id,
+                "platform": decision.platform.value, "account_id": decision.account_id,
+                "account_name": record.name if record else None, "item_id": decision.item_id,
+                "thread_id": decision.thread_id, "item_kind": decision.item_kind.value,
+                "action": decision.action.value, "rules": [h.rule_id for h in decision.rules],
+                "masked_text": decision.masked_text, "notification_text": decision.notification_text,
+                "decided_by": decision.decided_by, "first_decided_at": first_at.isoformat(),
+                "notice_possible_until": (first_at + NOTICE_WINDOW).isoformat(),
+                "notice_platform": decision.platform.value in NOTICE_PLATFORMS,
+                "notice": None if notice["notice_status"] is None else {
+                    "status": notice["notice_status"], "detail": notice["notice_detail"],
+                    "at": notice["notice_at"].isoformat() if notice["notice_at"] else None},
+            })
+        return found
 
     @router.get("/{decision_id}", response_model=ReviewView)
     async def one(decision_id: str, person: Annotated[Person, Depends(reader)]) -> ReviewView:
