@@ -53,7 +53,12 @@ CITY_SETS = [
     ("dev2", "dev2.jsonl", None, "threat/hate families tuned on it, model trained"),
     ("eval_blind", "eval_blind.jsonl", None, "not trained on"),
     ("blind2", "blind2.jsonl", None, "not trained on"),
+    ("city_comments2/train", "city_comments2.jsonl", "train", "round 2: model trained, rules tuned on it"),
+    ("city_comments2/heldout", "city_comments2.jsonl", "heldout", "round 2: never tuned on"),
 ]
+
+
+HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "eval_blind", "blind2")
 
 
 def moderators() -> dict[str, Moderator]:
@@ -118,7 +123,7 @@ def main() -> int:
             _, decisions = run(items, moderator)
             reports[label] = city_report(name, items, decisions)
             if label == "rules+model":
-                pool = "held out" if name in ("city_comments/heldout", "eval_blind", "blind2") else "trained on"
+                pool = "held out" if name in HELD_OUT_SETS else "trained on"
                 collect(pool, decisions, [city_harm(i) for i in items])
                 if args.mistakes == name:
                     mistakes = [(i, d) for i, d in zip(items, decisions, strict=True) if i["expected_action"] != d.action.value]
