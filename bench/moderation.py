@@ -41,7 +41,7 @@ DATA = Path(__file__).resolve().parent.parent / "services" / "moderation" / "tes
 
 
 def events(count: int) -> list[SocialEvent]:
-    texts = [i["text"] for i in load_items(*sorted(DATA.glob("eval_*.jsonl")), DATA / "city_comments.jsonl")]
+    texts = [i["text"] for i in load_items(*sorted(DATA.glob("eval_*.jsonl")), DATA / "city_comments.jsonl", DATA / "city_comments2.jsonl")]
     start = datetime.now(UTC)
     run = uuid.uuid4().hex[:6]
     made = []

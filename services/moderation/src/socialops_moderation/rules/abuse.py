@@ -93,10 +93,13 @@ def _with_parts(pattern: str, parts: dict[str, str]) -> str:
     return _PART.sub(lambda m: parts[m.group(1)] if m.group(1) in parts else m.group(), pattern)
 
 
-def _threat(entry: dict, parts: dict[str, str]) -> ThreatPattern:
+def _threat(entry: dict, parts: dict[str, str], groups: str) -> ThreatPattern:
+    """One threat family; "{groups}" (the protected groups, an alternation already folded) is put in
+    after folding, like in the hate patterns."""
     unless = entry.get("unless")
+    pattern = fold_pattern(_with_parts(entry["pattern"], parts)).replace("{groups}", groups)
     return ThreatPattern(
-        Prefiltered.of(re.compile(fold_pattern(_with_parts(entry["pattern"], parts)))),
+        Prefiltered.of(re.compile(pattern)),
         float(entry["confidence"]),
         re.compile(fold_pattern(_with_parts(unless, parts))) if unless else None,
     )
@@ -121,18 +124,23 @@ def _noun_phrases(nouns: dict, censorable: bool = False) -> tuple[re.Pattern[str
         "adjectives": "(?:" + _alternation(nouns["insulting_adjectives"], censorable) + r")(?:a|e|t)?",
         "third": _alternation([n for n in nouns["safe"] if n not in ("skithög", "skämt")] + nouns["plural_only"], censorable),
         "gap": fold_pattern(_FILLER),
+        # a compound ending in an insult ("pissråtta", "dumskalle"): at least 3 letters before it
+        "compound": r"\w{3,}(?:" + _alternation(nouns["compound_tails"], censorable) + ")",
         "edge": _EDGE_R,
     }
     # "du" is one person; "ni" in a city's comment field is nearly always the city: "ni är …" is an
     # insult (hidden), not a personal attack, like the lexicon's address rule.
     person = (
-        r"\b(din|ditt|dina|your)\s+{gap}{0,3}?({safe}){edge}"
+        r"\b(din|ditt|dina|your)\s+{gap}{0,3}?({safe}|{compound}){edge}"
         r"|\b(du|you)\s+(är|e|are|r)\s+((ju|bara|verkligen|fan|så|helt|typ|en\s+sån\s+där|ett\s+sånt\s+där|such)\s+)*"
         r"(en|ett|a|an)\s+{gap}{0,3}?({predicate}){edge}"
         r"|\b(du)\s+(är|e)\s+((ju|bara|verkligen|fan|så)\s+)*(en|ett)\s+((sån|sånt|där|riktig|riktigt|jävla)\s+)*{adjectives}\s+(\w+\s+)?\w+"
         r"|\b(you|u)\s+{adjectives}\s+(\w+\s+)?({safe}){edge}"
         # a vocative opening a sentence: "Klantskalle, du …", "Dumma våp, lär dig …", "Jävla kuksugare, du …"
-        r"|(^|[.!?]\s*)((jävla|jäkla|satans|förbannade|dumma|lilla|fula|feta|{adjectives})\s+){0,2}({safe})\s*[,!]"
+        r"|(^|[.!?]\s*)((hörru|hallå|hörrudu|ey|tja)\s+)?((jävla|jäkla|satans|förbannade|dumma|lilla|fula|feta|{adjectives})\s+){0,2}({safe}|{compound})\s*[,!]"
+        # exclamations: "Va en dum jävel du är", "Vilken idiot du är"; "Ärkeidiot. Det är vad du är."
+        r"|\b(vilken|vilket|va|vad\s+för\s+(en|ett)|en\s+sån|ett\s+sånt)\s+((jävla|jäkla|satans|{adjectives})\s+){0,2}({safe}|{compound})\s+du\s+(är|e)\b"
+        r"|\b({safe}|{compound})\s*[,.!]\s*det\s+är\s+(vad|precis\s+vad|allt)\s+du\s+(är|e)\b"
     )
     third = (
         r"\b(era|ert|er|your)\s+{gap}{0,2}?({third}){edge}|"  # "era horungar": you-plural, the readers
@@ -143,7 +151,7 @@ def _noun_phrases(nouns: dict, censorable: bool = False) -> tuple[re.Pattern[str
 
     def compiled(template: str) -> re.Pattern[str]:
         folded = fold_pattern(template)
-        return re.compile(re.sub(r"\{(safe|predicate_only|predicate|adjectives|third|gap|edge)\}", lambda m: parts[m.group(1)], folded))
+        return re.compile(re.sub(r"\{(safe|predicate_only|predicate|adjectives|third|gap|edge|compound)\}", lambda m: parts[m.group(1)], folded))
 
     return compiled(person), compiled(third)
 
@@ -161,7 +169,7 @@ def lexicon(censorable: bool = False) -> AbuseLexicon:
         hate_patterns=tuple(_hate_pattern(p, groups, dehumanising) for p in data["hate_patterns"] if "{groups}" not in p),
         group_patterns=tuple(_hate_pattern(p, groups, dehumanising) for p in data["hate_patterns"] if "{groups}" in p),
         group_mention=re.compile(rf"\b{groups}\b"),
-        threats=tuple(_threat(t, data["threat_parts"]) for t in data["threat_patterns"]),
+        threats=tuple(_threat(t, data["threat_parts"], groups) for t in data["threat_patterns"]),
         quote_report_cues=re.compile(fold_pattern(data["quote_report_cues"])),
         insult=_lexicon_regex(data["insult"], censorable),  # type: ignore[arg-type]
         insult_exceptions=re.compile(f"{_EDGE_L}(?:{_alternation(data['insult']['except'])})\\w*"),
@@ -170,7 +178,10 @@ def lexicon(censorable: bool = False) -> AbuseLexicon:
         # "du/din/you" is one person; "ni/er" in a city's comment field is nearly always the city.
         person_address=re.compile(fold_pattern(r"\b(du|din|ditt|dina|dig|you|your|you're|youre|ur|u)\b")),
         group_address=re.compile(fold_pattern(r"\b(ni|er|ert|era)\b")),
-        intensifier=re.compile(fold_pattern(r"\b(jävla|jäkla|fucking|förbannat|helt\s+jävla|fan\s+så)\s*$")),
+        # 2026-12 (round 2): "du är så korkad", "fy fan vad du är äcklig" are said to someone's face too
+        intensifier=re.compile(fold_pattern(
+            r"\b(jävla|jäkla|fucking|förbannat|helt\s+jävla|fan\s+så)\s*$"
+            r"|\b(du|u)\s+(är|e)\s+((så|helt|fan|jävligt|sjukt|extremt|otroligt|för|bara|ju)\s+){1,2}$|\bvad\s+du\s+(är|e)\s+$")),
         noun_phrase_person=person_np,
         noun_phrase_third=third_np,
         profane_attacks=Prefiltered.of(re.compile("|".join(f"(?:{fold_pattern(p)})" for p in data["profane_attacks"]))),
@@ -204,7 +215,7 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     for threat in lex.threats:
         matches = list(threat.pattern.finditer(folded))
         # the `unless` context is looked for only where the pattern matched: most comments match none
-        if not matches or (threat.unless is not None and threat.unless.search(folded)):
+        if not matches or (threat.unless is not None and _in_context(threat.unless, folded)):
             continue
         for m in matches:
             if any(s <= m.start() and m.end() <= e for s, e in reported):
@@ -239,21 +250,24 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     insult_spans: list[tuple[int, int, str]] = []
     attack_conf = 0.0
 
-    for m in lex.insult.finditer(folded):
-        if (not free(m.start(), m.end()) or any(s <= m.start() < e for s, e in exceptions) or about_oneself(m.start())
-                or reported_quote(m.start(), m.end())):
-            continue
-        taken.append((m.start(), m.end()))
-        if _aimed_at_person(folded, m.start(), m.end(), lex):
-            attack_spans.append((*n.span(m.start(), m.end()), "personal_attack"))
-            attack_conf = max(attack_conf, 0.9)
-        else:
-            insult_spans.append((*n.span(m.start(), m.end()), "insult"))
+    # swearing at someone first: its words ("sug kuk") are not an insult about a third party
     for m in lex.profane_attacks.finditer(folded):
         if free(m.start(), m.end()) and not reported_quote(m.start(), m.end()):
             taken.append((m.start(), m.end()))
             attack_spans.append((*n.span(m.start(), m.end()), "personal_attack"))
             attack_conf = max(attack_conf, 0.85)
+    # an insult word inside insult syntax said to a person ("Jävla fitta, svara …") is aimed at them
+    addressed = [(m.start(), m.end()) for m in lex.noun_phrase_person.finditer(folded)]
+    for m in lex.insult.finditer(folded):
+        if (not free(m.start(), m.end()) or any(s <= m.start() < e for s, e in exceptions) or about_oneself(m.start())
+                or reported_quote(m.start(), m.end())):
+            continue
+        taken.append((m.start(), m.end()))
+        if any(s <= m.start() and m.end() <= e for s, e in addressed) or _aimed_at_person(folded, m.start(), m.end(), lex):
+            attack_spans.append((*n.span(m.start(), m.end()), "personal_attack"))
+            attack_conf = max(attack_conf, 0.9)
+        else:
+            insult_spans.append((*n.span(m.start(), m.end()), "insult"))
     for m in lex.noun_phrase_person.finditer(folded):
         if free(m.start(), m.end()) and not reported_quote(m.start(), m.end()):
             taken.append((m.start(), m.end()))
@@ -285,6 +299,31 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     if profanity_spans:
         hits.append(hit("abuse.profanity", CLAUSE_TONE, 0.9, profanity_spans))
     return hits
+
+
+# Swedish writes compounds as one word, and the word that gives the context is often their last
+# part: "publikrekordet", "målrekord", "kommunbudgeten". A context (`unless`) is therefore also
+# looked for in the tails of each long word, a tail starting after at least 3 letters and keeping
+# at least 5, so "rekord" is found in "publikrekordet" (and, as a first part, "rekordförsök"
+# already matched "rekord\w*"), while a short context word ("mål", "val") is never found inside
+# another word ("normal", "karneval").
+_LONG_WORD = re.compile(r"[^\W\d_]{8,}")
+COMPOUND_MIN_HEAD, COMPOUND_MIN_TAIL = 3, 5
+
+
+def compound_tails(folded: str) -> str:
+    """The tails of the comment's long words, one after another (" ¶ " between them, which no
+    pattern's word or space matches)."""
+    return " ¶ ".join(word[i:] for m in _LONG_WORD.finditer(folded) for word in (m.group(),)
+                      for i in range(COMPOUND_MIN_HEAD, len(word) - COMPOUND_MIN_TAIL + 1))
+
+
+def _in_context(context: re.Pattern[str], folded: str) -> bool:
+    """Whether the context occurs in the comment, as a word or as the last part of a compound."""
+    if context.search(folded):
+        return True
+    tails = compound_tails(folded)
+    return bool(tails) and context.search(tails) is not None
 
 
 _QUOTATION = re.compile(
