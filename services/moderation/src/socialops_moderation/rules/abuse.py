@@ -139,7 +139,7 @@ def _noun_phrases(nouns: dict, censorable: bool = False) -> tuple[re.Pattern[str
         # a vocative opening a sentence: "Klantskalle, du …", "Dumma våp, lär dig …", "Jävla kuksugare, du …"
         r"|(^|[.!?]\s*)((hörru|hallå|hörrudu|ey|tja)\s+)?((jävla|jäkla|satans|förbannade|dumma|lilla|fula|feta|{adjectives})\s+){0,2}({safe}|{compound})\s*[,!]"
         # exclamations: "Va en dum jävel du är", "Vilken idiot du är"; "Ärkeidiot. Det är vad du är."
-        r"|\b(vilken|vilket|va|vad\s+för\s+(en|ett)|en\s+sån|ett\s+sånt)\s+((jävla|jäkla|satans|{adjectives})\s+){0,2}({safe}|{compound})\s+du\s+(är|e)\b"
+        r"|\b(vilken|vilket|va|vad\s+för|en\s+sån|ett\s+sånt)\s+((en|ett)\s+)?((jävla|jäkla|satans|{adjectives})\s+){0,2}({safe}|{compound})\s+du\s+(är|e)\b"
         r"|\b({safe}|{compound})\s*[,.!]\s*det\s+är\s+(vad|precis\s+vad|allt)\s+du\s+(är|e)\b"
     )
     third = (
