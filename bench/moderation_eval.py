@@ -55,10 +55,12 @@ CITY_SETS = [
     ("blind2", "blind2.jsonl", None, "not trained on"),
     ("city_comments2/train", "city_comments2.jsonl", "train", "round 2: model trained, rules tuned on it"),
     ("city_comments2/heldout", "city_comments2.jsonl", "heldout", "round 2: never tuned on"),
+    ("city_comments3/train", "city_comments3.jsonl", "train", "round 2, hard negatives: model trained on it"),
+    ("city_comments3/heldout", "city_comments3.jsonl", "heldout", "round 2, hard negatives: never tuned on"),
 ]
 
 
-HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "eval_blind", "blind2")
+HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_comments3/heldout", "eval_blind", "blind2")
 
 
 def moderators() -> dict[str, Moderator]:
