@@ -141,6 +141,8 @@ def _noun_phrases(nouns: dict, censorable: bool = False) -> tuple[re.Pattern[str
         # exclamations: "Va en dum jävel du är", "Vilken idiot du är"; "Ärkeidiot. Det är vad du är."
         r"|\b(vilken|vilket|va|vad\s+för|en\s+sån|ett\s+sånt)\s+((en|ett)\s+)?((jävla|jäkla|satans|{adjectives})\s+){0,2}({safe}|{compound})\s+du\s+(är|e)\b"
         r"|\b({safe}|{compound})\s*[,.!]\s*det\s+är\s+(vad|precis\s+vad|allt)\s+du\s+(är|e)\b"
+        # "Din fjärt till människa", "du är ett skämt till politiker": whatever the noun, the person is worthless
+        r"|\b(din|ditt|du\s+(är|e)\s+(en|ett))\s+(\w+\s+){0,1}\w+\s+till\s+(människa|karl|kvinna|politiker|förälder|pappa|mamma|chef)\b"
     )
     third = (
         r"\b(era|ert|er|your)\s+{gap}{0,2}?({third}){edge}|"  # "era horungar": you-plural, the readers
