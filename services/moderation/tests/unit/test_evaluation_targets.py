@@ -58,13 +58,15 @@ def test_on_blind2_removals_stay_precise_and_threat_recall_does_not_fall():
 # Floors at what was reached (docs/moderation.md#evaluation), a little below it: a change that
 # loses a family fails here. Raise them only with a new untuned set, never by tuning on `heldout`.
 CITY = DATA / "city_comments.jsonl"
+# round 2 (2026-12): written before its rule changes and retraining, a third of each held out
+CITY2, CITY3 = DATA / "city_comments2.jsonl", DATA / "city_comments3.jsonl"
 TRAINING = DATA.parent.parent / "training"
 
 
-def _city(split: str):
+def _city(split: str, path: Path = CITY):
     import socialops_moderation.evaluation as evaluation
 
-    items = [i for i in load_items(CITY) if i["split"] == split]
+    items = [i for i in load_items(path) if i["split"] == split]
     _, decisions = run(items)
     return evaluation.city_report(split, items, decisions)
 
@@ -74,9 +76,21 @@ def test_city_comments_held_out_removals_stay_precise_and_recall_does_not_fall()
     assert report.items >= 190
     assert report.allowable.removed <= 0.02, report.allowable
     assert report.allowable.reviewed <= 0.10, report.allowable
-    assert report.harmful.removed >= 0.80 and report.harmful.seen >= 0.93, report.harmful
-    assert report.threats_and_attacks.deleted >= 0.70, report.threats_and_attacks
+    assert report.harmful.removed >= 0.80 and report.harmful.seen >= 0.97, report.harmful
+    assert report.threats_and_attacks.deleted >= 0.75, report.threats_and_attacks
     assert report.needs_answer.f1 >= 0.95
+
+
+def test_round_two_held_out_comments_stay_precise_and_recall_does_not_fall():
+    """Threats without a listed harm verb, attacks as noun phrases, and their hard negatives."""
+    threats_and_attacks = _city("heldout", CITY2)
+    assert threats_and_attacks.items >= 100
+    assert threats_and_attacks.allowable.removed <= 0.03 and threats_and_attacks.allowable.reviewed <= 0.10, threats_and_attacks.allowable
+    assert threats_and_attacks.harmful.removed >= 0.60 and threats_and_attacks.harmful.seen >= 0.90, threats_and_attacks.harmful
+    assert threats_and_attacks.threats_and_attacks.deleted >= 0.55, threats_and_attacks.threats_and_attacks
+    hard_negatives = _city("heldout", CITY3)
+    assert hard_negatives.allowable.removed <= 0.04 and hard_negatives.allowable.reviewed <= 0.15, hard_negatives.allowable
+    assert hard_negatives.harmful.removed >= 0.80 and hard_negatives.harmful.seen >= 0.95, hard_negatives.harmful
 
 
 def test_city_comments_train_is_learnt():
@@ -94,6 +108,9 @@ def test_rtplx_clean_text_is_not_removed_and_forum_questions_are_recognised():
     rows = [json.loads(line) for line in gzip.open(TRAINING / "rtplx-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
     toxicity = toxicity_report("rtplx", rows, decide_texts([r["text"] for r in rows]))
     assert toxicity.clean.removed <= 0.02 and toxicity.clearly_toxic.removed >= 0.50, toxicity
+    held_out_rows = [r for r in rows if _third(r["text"]) == 0]
+    held_out = toxicity_report("rtplx held out", held_out_rows, decide_texts([r["text"] for r in held_out_rows]))
+    assert held_out.clearly_toxic.seen >= 0.75 and held_out.clean.removed <= 0.02, held_out
     sentences = [json.loads(line) for line in gzip.open(TRAINING / "speech-acts-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
     held_out = [s for s in sentences if _third(s["text"]) == 0]
     acts = speech_act_report("forum", held_out, decide_texts([s["text"] for s in held_out]))

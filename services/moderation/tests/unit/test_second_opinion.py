@@ -43,8 +43,15 @@ def test_confident_harm_where_the_rules_allow_goes_to_review_with_the_models_wor
 
 
 def test_below_the_review_threshold_nothing_happens():
-    result = decide_outcome(findings({"threat": 0.3, "attack": 0.49}), EventKind.COMMENT_CREATED, BOOK.default)
+    result = decide_outcome(findings({"threat": 0.49, "attack": 0.29}), EventKind.COMMENT_CREATED, BOOK.default)
     assert (result.action, result.model_hits) == (ModerationAction.ALLOW, ())
+
+
+def test_review_thresholds_are_per_class():
+    """A class whose review costs little on allowable comments asks for review lower (policy.yaml)."""
+    result = decide_outcome(findings({"threat": 0.45, "attack": 0.32}), EventKind.COMMENT_CREATED, BOOK.default)
+    assert result.action == ModerationAction.REVIEW
+    assert [h.rule_id for h in result.model_hits] == ["model.attack"]
 
 
 def test_the_model_never_removes_unless_the_policy_and_the_model_file_both_allow_it():
