@@ -3,14 +3,16 @@
 Every citizen comment (new or edited), mention and inbound DM on `social.events.v1` is read by the
 city's rules (`classify.py`, `rules/`), turned into a decision by the policy file (`policy.py`,
 `data/policy.yaml`, per-account overrides from `social.accounts.v1`) and published on
-`social.moderation.v1`. Decisions to hide/delete/block become commands on `social.actions.v1`,
-carried out by the executor (`actions/`) against the Graph API — dry-run unless a page token is
-configured. Uncertain items wait in the review queue (PostgreSQL) for an editor (`review.py`).
+`social.moderation.v1`. Decisions to hide/delete/block become commands on `social.actions.v1`, and so
+do people's replies, likes and notices asked for through the actions API (`actions_api.py`, the
+console's back end); the executor (`actions/`) carries them out against the Graph API, X API v2 and
+LinkedIn — dry-run unless a token is configured for the account. Uncertain items wait in the review
+queue (PostgreSQL) for an editor (`review.py`).
 
     socialops-moderation serve --port 8081
 
-One process: FastAPI (review API, /metrics, /healthz, /readyz) and, started by its lifespan, the
-decision consumer, the executor and the account follower.
+One process: FastAPI (review and actions APIs, /metrics, /healthz, /readyz) and, started by its
+lifespan, the decision consumer, the executor and the account follower.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ from socialops_common.topics import ACTIONS, EVENTS
 
 from .accounts import AccountPolicies
 from .actions.executor import ActionExecutor
-from .actions.graph import GraphApi
+from .actions.graph import GraphDialect
+from .actions.linkedin import LinkedInDialect
+from .actions.platform import PlatformActions, PlatformClient
+from .actions.x import XDialect
+from .actions_api import actions_router
 from .classify import Classifier
 from .consumer import DecisionConsumer, Moderator
 from .metrics import REVIEW_QUEUE
@@ -70,6 +76,17 @@ def build_moderator(settings: ModerationSettings) -> Moderator:
     return Moderator(classifier, PolicyBook.load(settings.moderation_policy_file), AccountPolicies())
 
 
+def platform_actions(settings: ModerationSettings) -> PlatformActions:
+    """A client per platform, each with its accounts' tokens and the same retry settings."""
+    retries = {"max_attempts": settings.graph_max_attempts, "backoff_s": settings.graph_backoff_s}
+    return PlatformActions([
+        PlatformClient(GraphDialect(), settings.graph_api_url, settings.graph_tokens, **retries),
+        PlatformClient(XDialect(), settings.x_api_url, settings.x_tokens, **retries),
+        PlatformClient(LinkedInDialect(settings.linkedin_version), settings.linkedin_api_url, settings.linkedin_tokens,
+                       **retries),
+    ])
+
+
 @dataclass
 class ModerationService:
     """Everything the process runs, wired in one place."""
@@ -79,7 +96,7 @@ class ModerationService:
     pool: asyncpg.Pool | None = None
     producer: AIOKafkaProducer | None = None
     store: ModerationStore | None = None
-    graph: GraphApi | None = None
+    platforms: PlatformActions | None = None
     moderator: Moderator | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -102,10 +119,7 @@ class ModerationService:
         REVIEW_QUEUE.set(await self.store.review_queue_size())
         self.producer = make_producer(settings, SERVICE)
         await self.producer.start()
-        self.graph = GraphApi(
-            settings.graph_api_url, settings.graph_tokens, max_attempts=settings.graph_max_attempts,
-            backoff_s=settings.graph_backoff_s,
-        )
+        self.platforms = platform_actions(settings)
         self.moderator = build_moderator(settings)
         decisions = DecisionConsumer(
             bootstrap=settings.kafka_bootstrap, group_id=settings.moderation_consumer_group, producer=self.producer,
@@ -113,7 +127,7 @@ class ModerationService:
         )
         executor = ActionExecutor(
             bootstrap=settings.kafka_bootstrap, group_id=settings.moderation_executor_group, producer=self.producer,
-            store=self.store, graph=self.graph, concurrency=settings.graph_concurrency,
+            store=self.store, platforms=self.platforms, concurrency=settings.graph_concurrency,
         )
         self._tasks = [
             asyncio.create_task(self._supervise("accounts", lambda: self.moderator.accounts.follow(settings.kafka_bootstrap, self._stop, self.producer))),
@@ -129,7 +143,9 @@ class ModerationService:
         self.health.add("database", database_reachable(self.pool))
         self.health.started = True
         log.info(
-            "moderation started", migrations=applied, dry_run_accounts="all" if not settings.graph_tokens else "those without a token",
+            "moderation started", migrations=applied,
+            accounts_with_tokens={"graph": len(settings.graph_tokens), "x": len(settings.x_tokens),
+                                  "linkedin": len(settings.linkedin_tokens)},
         )
 
     async def _supervise(self, name: str, run) -> None:  # noqa: ANN001 - a coroutine factory
@@ -157,8 +173,8 @@ class ModerationService:
             task.cancel()
         for monitor in self._lag:
             await monitor.stop()
-        if self.graph:
-            await self.graph.close()
+        if self.platforms:
+            await self.platforms.close()
         if self.producer:
             await self.producer.stop()
         if self.pool:
@@ -181,6 +197,7 @@ def create_app(settings: ModerationSettings | None = None) -> FastAPI:
     app.state.service = service
     install_identity(app, settings)
     app.include_router(review_router(service))
+    app.include_router(actions_router(service))
     for route in [*service.health.routes(), metrics_route()]:
         app.router.routes.append(route)
     return app

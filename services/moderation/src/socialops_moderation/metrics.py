@@ -15,5 +15,10 @@ DECISION_LATENCY = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 ACTIONS = Counter("socialops_moderation_platform_actions_total", "Platform actions carried out", ["platform", "operation", "status"])
+PERSON_ACTIONS = Counter(
+    "socialops_moderation_person_actions_total",
+    "People's replies, likes and notices asked for (accepted: published; repeated: asked before, nothing new sent)",
+    ["operation", "result"],
+)
 REVIEWS = Counter("socialops_moderation_reviews_total", "Reviewer verdicts", ["verdict", "action"])
 DEAD_LETTERS = Counter("socialops_moderation_dead_letters_total", "Messages sent to the dead-letter topic", ["source"])

@@ -25,8 +25,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal, Protocol
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.security import HTTPBearer
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field, model_validator
 from socialops_common.events import (
     AccountRecord,
@@ -39,9 +38,9 @@ from socialops_common.events import (
 )
 from socialops_common.identity import Permission, Person, works_on
 from socialops_common.kafka import to_bytes
-from socialops_common.oidc import authenticate
 from socialops_common.topics import ACTIONS, MODERATION
 
+from .access import allowed, started
 from .actions.commands import commands_for
 from .metrics import REVIEW_QUEUE, REVIEWS
 from .notification import notification_for
@@ -214,21 +213,9 @@ class ReviewBackend(Protocol):
 
 def review_router(backend: ReviewBackend) -> APIRouter:
     def store() -> ModerationStore:
-        if backend.store is None:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="starting")
-        return backend.store
+        return started(backend.store)
 
     router = APIRouter(prefix="/review", tags=["review"])
-    bearer = HTTPBearer(auto_error=False, description="an access token of the city's identity provider")
-
-    def allowed(permission: Permission):  # noqa: ANN202 - a FastAPI dependency
-        async def person_with_right(request: Request, _: Annotated[object, Depends(bearer)]) -> Person:
-            person = await authenticate(request)
-            if not person.may(permission):
-                raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                    detail=f"{person.role_names or 'no role'} may not {permission.value.replace('_', ' ')}")
-            return person
-        return person_with_right
 
     reader = allowed(Permission.READ_REVIEW_QUEUE)
     reviewer = allowed(Permission.REVIEW)

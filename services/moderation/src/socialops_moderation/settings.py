@@ -17,10 +17,20 @@ class ModerationSettings(CommonSettings):
     moderation_spam_window_minutes: float = 60.0
     moderation_consumer_group: str = "socialops-moderation"
     moderation_executor_group: str = "socialops-moderation-actions"
-    # Graph API: per-account page access tokens as JSON {"<page or ig account id>": "<token>"};
-    # an account without a token is dry-run (the command is logged and recorded, nothing is sent).
+    # Per-account tokens as JSON {"<account id>": "<token>"}; an account without a token is dry-run
+    # (the command is logged and recorded, nothing is sent). docs/platforms.md, "Tokens for platform actions".
+    # Meta's Graph API: page access tokens, keyed by page id or Instagram account id.
     graph_api_url: str = "https://graph.facebook.com/v21.0"
     graph_tokens: dict[str, str] = Field(default_factory=dict)
+    # X API v2: OAuth 2.0 user-context access tokens, keyed by the account's X user id.
+    x_api_url: str = "https://api.x.com"
+    x_tokens: dict[str, str] = Field(default_factory=dict)
+    # LinkedIn Community Management API: member access tokens of a page administrator, keyed by the
+    # organization URN; the API version (YYYYMM) every call names.
+    linkedin_api_url: str = "https://api.linkedin.com"
+    linkedin_tokens: dict[str, str] = Field(default_factory=dict)
+    linkedin_version: str = "202610"
+    # Retries of every platform's calls (the names are the Graph API's, which came first).
     graph_max_attempts: int = 5
     graph_backoff_s: float = 0.5
     # Platform calls the executor makes at once (commands on one thread stay in order).

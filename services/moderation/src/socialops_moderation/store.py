@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 import asyncpg
-from socialops_common.events import ModerationDecision, PlatformActionOutcome
+from socialops_common.events import ModerationDecision, PlatformActionCommand, PlatformActionOutcome
 
 MIGRATION_LOCK = 0x6D6F6465  # advisory lock id ("mode"): one replica migrates at a time
 
@@ -58,6 +58,21 @@ class ReviewItem:
     resolution_decision_id: str | None
     review_round: int = 0
     resolved_by_subject: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """A platform action as far as it got: `pending` until the executor recorded its outcome."""
+
+    action_id: str
+    operation: str
+    platform: str
+    account_id: str
+    item_id: str
+    status: str  # pending | done | dry_run | failed | unsupported
+    outcome: PlatformActionOutcome | None
+    command: PlatformActionCommand | None = None  # a person's action: what was asked, by whom
+    attempt: int = 0
 
 
 class ModerationStore:
@@ -189,12 +204,16 @@ class ModerationStore:
         )
         return PlatformActionOutcome.model_validate_json(raw) if raw else None
 
-    async def action_started(self, action_id: str, decision_id: str, platform: str, account_id: str, item_id: str, operation: str) -> None:
-        await self.pool.execute(
+    async def action_started(self, action_id: str, decision_id: str, platform: str, account_id: str, item_id: str,
+                             operation: str) -> bool:
+        """Record that the action is being carried out; False when an earlier attempt started it already
+        (and never finished: the process stopped mid-way)."""
+        inserted = await self.pool.fetchval(
             """INSERT INTO executed_actions (action_id, decision_id, platform, account_id, item_id, operation, status)
-               VALUES ($1, $2, $3, $4, $5, $6, 'started') ON CONFLICT (action_id) DO NOTHING""",
+               VALUES ($1, $2, $3, $4, $5, $6, 'started') ON CONFLICT (action_id) DO NOTHING RETURNING action_id""",
             action_id, decision_id, platform, account_id, item_id, operation,
         )
+        return inserted is not None
 
     async def action_finished(self, outcome: PlatformActionOutcome) -> None:
         await self.pool.execute(
@@ -203,6 +222,60 @@ class ModerationStore:
             outcome.action_id, outcome.status.value, outcome.attempts, outcome.http_status, outcome.detail, outcome.completed_at,
             outcome.model_dump_json(),
         )
+
+
+    # --- people's actions (reply, like, notify from the console) -----------------------------------
+
+    async def lock_request_key(self, conn: Any, key: str) -> None:
+        """Serialise requests for the same action until the transaction ends (two clicks at once: one action)."""
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+
+    async def latest_person_action(self, conn: Any, key: str) -> ActionState | None:
+        row = await conn.fetchrow(
+            _PERSON_ACTIONS + " WHERE p.request_key = $1 ORDER BY p.attempt DESC LIMIT 1", key)
+        return _person_action(row) if row else None
+
+    async def add_person_action(self, conn: Any, key: str, attempt: int, command: PlatformActionCommand) -> None:
+        await conn.execute(
+            """INSERT INTO person_actions (action_id, request_key, attempt, request_id, operation, platform, account_id,
+                                            item_id, command, requested_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)""",
+            command.action_id, key, attempt, command.decision_id, command.operation.value, command.platform.value,
+            command.account_id, command.item_id, command.model_dump_json(), command.requested_at,
+        )
+
+    async def action_state(self, action_id: str) -> ActionState | None:
+        """A person's action (asked for, maybe not carried out yet) or a moderation decision's."""
+        row = await self.pool.fetchrow(_PERSON_ACTIONS + " WHERE p.action_id = $1", action_id)
+        if row:
+            return _person_action(row)
+        row = await self.pool.fetchrow(
+            "SELECT action_id, operation, platform, account_id, item_id, status, outcome FROM executed_actions "
+            "WHERE action_id = $1", action_id)
+        if not row:
+            return None
+        outcome = PlatformActionOutcome.model_validate_json(row["outcome"]) if row["outcome"] else None
+        return ActionState(row["action_id"], row["operation"], row["platform"], row["account_id"], row["item_id"],
+                           outcome.status.value if outcome else "pending", outcome)
+
+    async def person_actions_on(self, platform: str, account_id: str, item_id: str) -> list[ActionState]:
+        rows = await self.pool.fetch(
+            _PERSON_ACTIONS + " WHERE p.platform = $1 AND p.account_id = $2 AND p.item_id = $3"
+            " ORDER BY p.requested_at, p.attempt", platform, account_id, item_id)
+        return [_person_action(r) for r in rows]
+
+
+_PERSON_ACTIONS = """SELECT p.action_id, p.attempt, p.command, e.outcome FROM person_actions p
+                       LEFT JOIN executed_actions e USING (action_id)"""
+
+
+def _person_action(row: Any) -> ActionState:
+    command = PlatformActionCommand.model_validate_json(row["command"])
+    outcome = PlatformActionOutcome.model_validate_json(row["outcome"]) if row["outcome"] else None
+    return ActionState(
+        command.action_id, command.operation.value, command.platform.value, command.account_id, command.item_id,
+        outcome.status.value if outcome else "pending", outcome, command, row["attempt"],
+    )
 
 
 def _review_item(row: Any) -> ReviewItem:

@@ -13,7 +13,8 @@ from socialops_common.settings import CommonSettings
 from socialops_common.testing import read_topic
 from socialops_common.topics import ACTIONS
 from socialops_moderation.actions.executor import ActionExecutor
-from socialops_moderation.actions.graph import GraphApi
+from socialops_moderation.actions.graph import GraphDialect
+from socialops_moderation.actions.platform import PlatformActions, PlatformClient
 from socialops_moderation.store import ModerationStore, migrate
 from socialops_moderation.testing import FakeGraphApi
 
@@ -27,9 +28,9 @@ async def test_a_command_delivered_twice_is_carried_out_once_and_its_outcome_pub
     producer = make_producer(CommonSettings(kafka_bootstrap=kafka_bootstrap), "moderation-test")
     await producer.start()
     async with FakeGraphApi() as fake:
-        graph = GraphApi(fake.url, {"page-x": "tok"}, backoff_s=0.01)
+        graph = PlatformActions([PlatformClient(GraphDialect(), fake.url, {"page-x": "tok"}, backoff_s=0.01)])
         executor = ActionExecutor(bootstrap=kafka_bootstrap, group_id="unused", producer=producer,
-                                  store=ModerationStore(pool), graph=graph)
+                                  store=ModerationStore(pool), platforms=graph)
         action_id = str(uuid.uuid4())
         command = PlatformActionCommand(
             action_id=action_id, decision_id="d", event_id="e", platform=Platform.INSTAGRAM, account_id="page-x",
@@ -40,7 +41,7 @@ async def test_a_command_delivered_twice_is_carried_out_once_and_its_outcome_pub
             again = await executor.execute(command)
             await asyncio.gather(*executor._pending)  # noqa: SLF001 - what run() awaits before committing
             assert first is not None and first.status.value == "done" and again is None
-            assert fake.calls == [{"method": "DELETE", "path": "/17890000", "data": {}, "token": "tok"}]
+            assert fake.brief() == [{"method": "DELETE", "path": "/17890000", "data": {}, "token": "tok"}]
             outcomes = await read_topic(kafka_bootstrap, ACTIONS, expected=2, timeout=15, where=lambda v: v.get("action_id") == action_id)
             assert [o["status"] for _, o in outcomes] == ["done", "done"]
         finally:
@@ -74,9 +75,9 @@ async def test_commands_on_different_threads_run_concurrently_and_each_threads_i
         for offset, c in enumerate(commands)
     ]
     async with FakeGraphApi(delay_s=0.05) as fake:
-        graph = GraphApi(fake.url, {"page-x": "tok"}, backoff_s=0.01)
+        graph = PlatformActions([PlatformClient(GraphDialect(), fake.url, {"page-x": "tok"}, backoff_s=0.01)])
         executor = ActionExecutor(bootstrap=kafka_bootstrap, group_id="unused", producer=producer,
-                                  store=ModerationStore(pool), graph=graph, concurrency=4)
+                                  store=ModerationStore(pool), platforms=graph, concurrency=4)
         try:
             await executor._handle_each(records)  # noqa: SLF001 - one attempt of what run() does per batch
         finally:

@@ -34,7 +34,7 @@ async def test_personnummer_comment_is_hidden_masked_and_hidden_once_on_the_plat
             assert decision["notification_text"].startswith("Hej! Vi har dolt din kommentar")
 
             await wait_until(lambda: len(graph.calls) >= 1, timeout=30)
-            assert graph.calls == [{"method": "POST", "path": f"/{event.item_id}", "data": {"is_hidden": "true"}, "token": "page-token-123"}]
+            assert graph.brief() == [{"method": "POST", "path": f"/{event.item_id}", "data": {"is_hidden": "true"}, "token": "page-token-123"}]
             outcomes = await read_topic(
                 kafka_bootstrap, ACTIONS, expected=1, timeout=20,
                 where=lambda v: v.get("type") == "outcome" and v.get("event_id") == event.event_id,
@@ -113,10 +113,11 @@ async def test_graph_api_retries_with_backoff_then_reports_failure():
         PlatformActionCommand,
         utc_now,
     )
-    from socialops_moderation.actions.graph import GraphApi
+    from socialops_moderation.actions.graph import GraphDialect
+    from socialops_moderation.actions.platform import PlatformClient
 
     async with FakeGraphApi(fail_first=5) as graph:
-        api = GraphApi(graph.url, {"page-1": "tok"}, max_attempts=3, backoff_s=0.01)
+        api = PlatformClient(GraphDialect(), graph.url, {"page-1": "tok"}, max_attempts=3, backoff_s=0.01)
         command = PlatformActionCommand(
             action_id="a1", decision_id="d1", event_id="e1", platform=Platform.FACEBOOK, account_id="page-1",
             item_id="c-1", thread_id="t", operation=ActionOperation.HIDE, requested_at=utc_now(),
@@ -127,7 +128,7 @@ async def test_graph_api_retries_with_backoff_then_reports_failure():
             assert graph.calls == []
             graph.fail_first = 0
             assert (await api.execute(command)).status == ActionStatus.DONE
-            dry_api = GraphApi(graph.url, {})
+            dry_api = PlatformClient(GraphDialect(), graph.url, {})
             dry = await dry_api.execute(command)
             await dry_api.close()
             assert dry.status == ActionStatus.DRY_RUN and "would POST /c-1" in dry.detail

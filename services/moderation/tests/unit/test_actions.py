@@ -8,7 +8,8 @@ from socialops_common.events import (
     PlatformActionCommand,
 )
 from socialops_moderation.actions.commands import commands_for
-from socialops_moderation.actions.graph import GraphRequest, graph_request
+from socialops_moderation.actions.graph import graph_request
+from socialops_moderation.actions.platform import PlatformRequest, Unsupported
 from socialops_moderation.classify import Classifier
 from socialops_moderation.policy import PolicyBook, decide
 from socialops_moderation.testing import comment
@@ -51,11 +52,11 @@ def command(platform, operation, author="u1"):
 
 def test_graph_api_shapes():
     fb, ig = Platform.FACEBOOK, Platform.INSTAGRAM
-    assert graph_request(command(fb, ActionOperation.HIDE)) == GraphRequest("POST", "/c-1", {"is_hidden": "true"})
-    assert graph_request(command(fb, ActionOperation.UNHIDE)) == GraphRequest("POST", "/c-1", {"is_hidden": "false"})
-    assert graph_request(command(fb, ActionOperation.DELETE)) == GraphRequest("DELETE", "/c-1", {})
-    assert graph_request(command(fb, ActionOperation.BLOCK_AUTHOR)) == GraphRequest("POST", "/page-9/blocked", {"user": "u1"})
-    assert graph_request(command(ig, ActionOperation.HIDE)) == GraphRequest("POST", "/c-1", {"hide": "true"})
-    assert graph_request(command(ig, ActionOperation.DELETE)) == GraphRequest("DELETE", "/c-1", {})
-    assert "cannot block" in graph_request(command(ig, ActionOperation.BLOCK_AUTHOR))
-    assert "no executor" in graph_request(command(Platform.X, ActionOperation.HIDE))
+    assert graph_request(command(fb, ActionOperation.HIDE)) == PlatformRequest("POST", "/c-1", form={"is_hidden": "true"})
+    assert graph_request(command(fb, ActionOperation.UNHIDE)) == PlatformRequest("POST", "/c-1", form={"is_hidden": "false"})
+    assert graph_request(command(fb, ActionOperation.DELETE)) == PlatformRequest("DELETE", "/c-1")
+    assert graph_request(command(fb, ActionOperation.BLOCK_AUTHOR)) == PlatformRequest("POST", "/page-9/blocked", form={"user": "u1"})
+    assert graph_request(command(ig, ActionOperation.HIDE)) == PlatformRequest("POST", "/c-1", form={"hide": "true"})
+    assert graph_request(command(ig, ActionOperation.DELETE)) == PlatformRequest("DELETE", "/c-1")
+    blocked = graph_request(command(ig, ActionOperation.BLOCK_AUTHOR))
+    assert isinstance(blocked, Unsupported) and "cannot block" in blocked.reason

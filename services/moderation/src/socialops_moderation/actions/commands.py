@@ -3,6 +3,10 @@
 Guideline (seeds/001_206af399bca50804.txt, "Dölja eller ta bort kommentar"): "Vi rekommenderar att
 man som regel enbart döljer den otrevliga kommentaren, men i vissa fall, som exempelvis vid
 personliga påhopp, kan man behöva blockera avsändaren och ta bort kommentaren."
+
+Where a platform cannot do what was decided, the command is still published (its outcome says
+`unsupported`, and why), followed by what comes closest (`capabilities.FALLBACKS`): X cannot delete a
+citizen's reply, so a delete on X also hides it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from socialops_common.events import (
     PlatformActionCommand,
     deterministic_id,
 )
+
+from .capabilities import FALLBACKS
 
 # Only items on the city's own accounts can be hidden or deleted by it.
 ACTIONABLE_KINDS = frozenset({EventKind.COMMENT_CREATED, EventKind.COMMENT_EDITED})
@@ -40,7 +46,9 @@ def commands_for(decision: ModerationDecision, *, requested_at: datetime, previo
         operations.append(ActionOperation.HIDE)
     elif decision.action == ModerationAction.DELETE:
         operations.append(ActionOperation.DELETE)
-    elif previous is not None and previous.action == ModerationAction.HIDE and decision.action in (
+        if fallback := FALLBACKS.get((decision.platform, ActionOperation.DELETE)):
+            operations.append(fallback)
+    elif previous is not None and _was_hidden(previous) and decision.action in (
             ModerationAction.ALLOW, ModerationAction.REVIEW):
         operations.append(ActionOperation.UNHIDE)
     if decision.block_author and decision.author_id:
@@ -57,7 +65,15 @@ def commands_for(decision: ModerationDecision, *, requested_at: datetime, previo
             author_id=decision.author_id,
             operation=operation,
             notification_text=decision.notification_text,
+            item_kind=decision.item_kind,
             requested_at=requested_at,
         )
         for operation in operations
     ]
+
+
+def _was_hidden(decision: ModerationDecision) -> bool:
+    if decision.action == ModerationAction.HIDE:
+        return True
+    return (decision.action == ModerationAction.DELETE
+            and FALLBACKS.get((decision.platform, ActionOperation.DELETE)) == ActionOperation.HIDE)

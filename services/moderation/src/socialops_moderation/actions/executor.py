@@ -2,12 +2,16 @@
 
 Own consumer group. For each command: if its action_id is already done (or dry-run) in
 PostgreSQL it is skipped — the same action redelivered is never executed twice; otherwise it is
-recorded as started, carried out through the Graph API (retries with backoff), recorded as finished,
-and its `PlatformActionOutcome` is published to the same topic; then the offset is committed.
-Outcomes on the topic (ours included) are ignored. A command that crashed mid-way ("started") is
-tried again: hide and delete are idempotent on the platforms. A command already finished publishes
-its recorded outcome again (no platform call), so an outcome is never lost between the database
-write and the broker's acknowledgement.
+recorded as started, carried out through its platform's API (`platform.py`: Graph API, X API v2,
+LinkedIn; retries with backoff), recorded as finished, and its `PlatformActionOutcome` is published to
+the same topic; then the offset is committed. Outcomes on the topic (ours included) are ignored.
+
+A command that crashed mid-way ("started") is tried again when doing it twice does no harm (hide,
+delete, block, like); one that creates something (a reply, a notice) is not: it may have gone out
+before the crash, so its outcome is `failed` with error code `interrupted`, and a person decides
+whether to send it again. A command already finished publishes its recorded outcome again (no
+platform call), so an outcome is never lost between the database write and the broker's
+acknowledgement.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from pydantic import TypeAdapter, ValidationError
 from socialops_common.events import (
     ActionMessage,
+    ActionStatus,
     PlatformActionCommand,
     PlatformActionOutcome,
     thread_key,
@@ -34,21 +39,21 @@ from socialops_common.topics import ACTIONS
 from ..metrics import ACTIONS as ACTIONS_METRIC
 from ..metrics import DEAD_LETTERS
 from ..store import ModerationStore
-from .graph import GraphApi
+from .platform import CallResult, PlatformActions
 
 log = structlog.get_logger("moderation.executor")
 _ACTION_MESSAGE = TypeAdapter(ActionMessage)
 
 
 class ActionExecutor:
-    def __init__(self, *, bootstrap: str, group_id: str, producer: AIOKafkaProducer, store: ModerationStore, graph: GraphApi,
-                 concurrency: int = 8) -> None:
+    def __init__(self, *, bootstrap: str, group_id: str, producer: AIOKafkaProducer, store: ModerationStore,
+                 platforms: PlatformActions, concurrency: int = 8) -> None:
         self.bootstrap = bootstrap
         self.concurrency = max(1, concurrency)
         self.group_id = group_id
         self.producer = producer
         self.store = store
-        self.graph = graph
+        self.platforms = platforms
         self._pending: list[asyncio.Future] = []
         # Retries with backoff; a circuit while the database or broker is away; a command that
         # fails alone while both answer is dead-lettered with the reason (socialops_common.resilience).
@@ -132,11 +137,19 @@ class ActionExecutor:
             log.info("action already carried out", action_id=command.action_id, operation=command.operation.value)
             await self._publish(recorded)
             return None
-        await self.store.action_started(
+        first_attempt = await self.store.action_started(
             command.action_id, command.decision_id, command.platform.value, command.account_id, command.item_id,
             command.operation.value,
         )
-        result = await self.graph.execute(command)
+        if first_attempt or self.platforms.may_repeat(command):
+            result = await self.platforms.execute(command)
+        else:
+            log.warning("interrupted action not repeated", action_id=command.action_id, operation=command.operation.value)
+            result = CallResult(
+                ActionStatus.FAILED, 0, None,
+                "interrupted: an earlier attempt started and did not finish, so it may have been sent; "
+                "not sent again — look on the platform before asking again", error_code="interrupted",
+            )
         outcome = PlatformActionOutcome(
             action_id=command.action_id,
             decision_id=command.decision_id,
@@ -151,13 +164,15 @@ class ActionExecutor:
             http_status=result.http_status,
             detail=result.detail,
             completed_at=utc_now(),
+            error_code=result.error_code,
+            created_id=result.created_id,
         )
         await self.store.action_finished(outcome)
         await self._publish(outcome)
         ACTIONS_METRIC.labels(command.platform.value, command.operation.value, result.status.value).inc()
         log.info(
             "platform action", action_id=command.action_id, operation=command.operation.value,
-            status=result.status.value, attempts=result.attempts, detail=result.detail[:200],
+            status=result.status.value, attempts=result.attempts, error_code=result.error_code, detail=result.detail[:200],
         )
         return outcome
 

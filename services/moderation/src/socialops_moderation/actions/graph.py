@@ -1,110 +1,139 @@
-"""The Meta Graph API calls that carry out moderation actions (the only vendor-specific code).
+"""Meta's Graph API: Facebook Pages, Messenger and Instagram (the page access token in `access_token`).
 
-Facebook Pages:  hide   POST   /{comment-id}        is_hidden=true   (unhide: is_hidden=false)
-                 delete DELETE /{comment-id}
-                 block  POST   /{page-id}/blocked   user={user-id}
-Instagram:       hide   POST   /{ig-comment-id}     hide=true        (unhide: hide=false)
-                 delete DELETE /{ig-comment-id}
-                 (the Instagram Graph API has no endpoint to block a user: reported as failed)
-The page access token goes in `access_token`. Without a token for the account nothing is sent
-(dry run). Retries: network errors, 429 and 5xx, with exponential backoff; other 4xx are final.
+Facebook Page comments (developers.facebook.com/docs/graph-api/reference/comment,
+.../reference/object/comments, .../reference/object/likes, .../reference/page/blocked):
+    hide      POST   /{comment-id}             is_hidden=true   (unhide: is_hidden=false)
+    delete    DELETE /{comment-id}
+    block     POST   /{page-id}/blocked        user={user-id}
+    reply     POST   /{comment-id}/comments    message=…         → {"id": "<new comment id>"}
+    like      POST   /{comment-id}/likes                          → {"success": true}
+Messenger Send API (developers.facebook.com/docs/messenger-platform/reference/send-api):
+    DM reply  POST   /{page-id}/messages       {"recipient": {"id": PSID}, "messaging_type": "RESPONSE",
+                                                "message": {"text": …}}  → {"recipient_id", "message_id"}
+              only inside the 24-hour window after the person's last message: outside it Meta answers
+              error 10 / subcode 2018278 (developers.facebook.com/docs/messenger-platform/error-codes).
+Private Replies (developers.facebook.com/docs/messenger-platform/discovery/private-replies):
+    notice    POST   /{page-id}/messages       {"recipient": {"comment_id": …}, "message": {"text": …}}
+              one message per comment, within 7 days of the comment; the platform's error after that.
+Instagram (developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-comment,
+.../ig-comment/replies, .../instagram-platform/private-replies, Instagram messaging "Send a message"):
+    hide      POST   /{ig-comment-id}          hide=true        (unhide: hide=false)
+    delete    DELETE /{ig-comment-id}
+    reply     POST   /{ig-comment-id}/replies  message=…         → {"id": …}
+    DM reply  POST   /{ig-user-id}/messages    {"recipient": {"id": IGSID}, "message": {"text": …}}
+    notice    POST   /{ig-user-id}/messages    {"recipient": {"comment_id": …}, "message": {"text": …}}
+    (no block, no like for comments: `unsupported`, capabilities.py)
+
+Errors (developers.facebook.com/docs/graph-api/guides/error-handling): the body is
+`{"error": {"message", "type", "code", "error_subcode", "is_transient", "fbtrace_id"}}`. Retried: codes
+1 and 2 (temporary), the throttling codes 4 (app), 17 (user), 32 (page), 341, 613 and the Business Use
+Case codes 80001–80014 (…/graph-api/overview/rate-limiting), and any error Meta marks `is_transient`;
+the wait comes from `X-Business-Use-Case-Usage` (`estimated_time_to_regain_access`, minutes) when Meta
+sends it. Final: 10 (permission / outside the messaging window), 190 (token expired or revoked),
+200–299 (permissions), and everything else.
 """
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
+import json
+from typing import Any
 
 import httpx
-from socialops_common.events import ActionOperation, ActionStatus, Platform, PlatformActionCommand
+from socialops_common.events import ActionOperation, Platform, PlatformActionCommand
+
+from .capabilities import DIRECT_MESSAGES, unsupported
+from .platform import Answer, Dialect, Invalid, PlatformRequest, Unsupported, retry_after_s
+
+Op = ActionOperation
+
+RETRIED_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80001, 80015)})
 
 
-@dataclass(frozen=True)
-class CallResult:
-    status: ActionStatus
-    attempts: int
-    http_status: int | None
-    detail: str
+def graph_request(command: PlatformActionCommand) -> PlatformRequest | Unsupported | Invalid:
+    """The Graph API request for a command, or why there is none (pure)."""
+    reason = unsupported(command.platform, command.operation, command.item_kind)
+    if reason:
+        return Unsupported(reason)
+    item, op, page = command.item_id, command.operation, command.account_id
+    instagram = command.platform == Platform.INSTAGRAM
+    if op in (Op.HIDE, Op.UNHIDE):
+        flag = "hide" if instagram else "is_hidden"
+        return PlatformRequest("POST", f"/{item}", form={flag: "true" if op == Op.HIDE else "false"})
+    if op == Op.DELETE:
+        return PlatformRequest("DELETE", f"/{item}")
+    if op == Op.BLOCK_AUTHOR:
+        if not command.author_id:
+            return Invalid("no author id to block")
+        return PlatformRequest("POST", f"/{page}/blocked", form={"user": command.author_id})
+    if op == Op.LIKE:
+        return PlatformRequest("POST", f"/{item}/likes")
+    # a notice is the decision's notification text unless the editor wrote their own
+    text = command.text if op == Op.REPLY else (command.text or command.notification_text)
+    if not text:
+        return Invalid(f"a {op.value} needs a text")
+    if op == Op.NOTIFY:
+        return PlatformRequest("POST", f"/{page}/messages", idempotent=False,
+                               json={"recipient": {"comment_id": item}, "message": {"text": text}})
+    if op == Op.REPLY:
+        if command.item_kind in DIRECT_MESSAGES:
+            if not command.recipient_id:
+                return Invalid("a direct message reply needs the recipient's id")
+            message: dict[str, Any] = {"recipient": {"id": command.recipient_id}}
+            if not instagram:
+                message["messaging_type"] = "RESPONSE"
+            message["message"] = {"text": text}
+            return PlatformRequest("POST", f"/{page}/messages", json=message, idempotent=False)
+        edge = "replies" if instagram else "comments"
+        return PlatformRequest("POST", f"/{item}/{edge}", form={"message": text}, idempotent=False)
+    return Unsupported(f"no Graph API call for {op.value}")
 
 
-@dataclass(frozen=True)
-class GraphRequest:
-    method: str
-    path: str
-    data: dict[str, str]
+def business_use_case_wait_s(headers: httpx.Headers) -> float | None:
+    """The longest `estimated_time_to_regain_access` (minutes) in `X-Business-Use-Case-Usage`, in seconds."""
+    raw = headers.get("x-business-use-case-usage")
+    if not raw:
+        return None
+    try:
+        usage = json.loads(raw)
+    except ValueError:
+        return None
+    minutes = [
+        entry.get("estimated_time_to_regain_access") or 0
+        for entries in (usage.values() if isinstance(usage, dict) else [])
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    ]
+    return max(minutes) * 60.0 if minutes else None
 
 
-def graph_request(command: PlatformActionCommand) -> GraphRequest | str:
-    """The request for a command, or why there is none."""
-    item, op = command.item_id, command.operation
-    if command.platform == Platform.FACEBOOK:
-        if op == ActionOperation.HIDE:
-            return GraphRequest("POST", f"/{item}", {"is_hidden": "true"})
-        if op == ActionOperation.UNHIDE:
-            return GraphRequest("POST", f"/{item}", {"is_hidden": "false"})
-        if op == ActionOperation.DELETE:
-            return GraphRequest("DELETE", f"/{item}", {})
-        if op == ActionOperation.BLOCK_AUTHOR:
-            if not command.author_id:
-                return "no author id to block"
-            return GraphRequest("POST", f"/{command.account_id}/blocked", {"user": command.author_id})
-    if command.platform == Platform.INSTAGRAM:
-        if op == ActionOperation.HIDE:
-            return GraphRequest("POST", f"/{item}", {"hide": "true"})
-        if op == ActionOperation.UNHIDE:
-            return GraphRequest("POST", f"/{item}", {"hide": "false"})
-        if op == ActionOperation.DELETE:
-            return GraphRequest("DELETE", f"/{item}", {})
-        return "the Instagram Graph API cannot block a user; block in the app"
-    return f"no executor for {command.platform.value}: act in the platform's own tool"
+class GraphDialect(Dialect):
+    platforms = frozenset({Platform.FACEBOOK, Platform.INSTAGRAM})
+    prefix = "graph"
 
+    def request_for(self, command: PlatformActionCommand) -> PlatformRequest | Unsupported | Invalid:
+        return graph_request(command)
 
-class GraphApi:
-    def __init__(
-        self,
-        base_url: str,
-        tokens: dict[str, str],
-        *,
-        max_attempts: int = 5,
-        backoff_s: float = 0.5,
-        timeout_s: float = 10.0,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.tokens = tokens
-        self.max_attempts = max_attempts
-        self.backoff_s = backoff_s
-        self._client = httpx.AsyncClient(timeout=timeout_s)
+    def http_request(self, request: PlatformRequest, token: str) -> dict[str, Any]:
+        # The token in the form for form posts (as Meta's examples), else in the query string.
+        if request.method == "POST" and request.json is None:
+            return {"data": {**request.form, "access_token": token}}
+        return {"params": {**request.params, "access_token": token}, "json": request.json}
 
-    async def close(self) -> None:
-        await self._client.aclose()
+    def created_id(self, body: Any, headers: httpx.Headers) -> str | None:
+        if isinstance(body, dict):
+            created = body.get("id") or body.get("message_id")
+            return str(created) if created else None
+        return None
 
-    async def execute(self, command: PlatformActionCommand) -> CallResult:
-        request = graph_request(command)
-        if isinstance(request, str):
-            return CallResult(ActionStatus.FAILED, 0, None, request)
-        token = self.tokens.get(command.account_id)
-        if not token:
-            return CallResult(
-                ActionStatus.DRY_RUN, 0, None, f"dry run: would {request.method} {request.path} {request.data or ''}".strip()
-            )
-        url = self.base_url + request.path
-        last = "not attempted"
-        status_code: int | None = None
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                response = await self._client.request(
-                    request.method, url, data={**request.data, "access_token": token} if request.method == "POST" else None,
-                    params={"access_token": token} if request.method == "DELETE" else None,
-                )
-                status_code = response.status_code
-                if response.status_code < 300:
-                    return CallResult(ActionStatus.DONE, attempt, status_code, response.text[:300])
-                last = f"HTTP {response.status_code}: {response.text[:300]}"
-                if response.status_code < 500 and response.status_code != 429:
-                    return CallResult(ActionStatus.FAILED, attempt, status_code, last)
-            except httpx.HTTPError as error:
-                last = f"{type(error).__name__}: {error}"
-                status_code = None
-            if attempt < self.max_attempts:
-                await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
-        return CallResult(ActionStatus.FAILED, self.max_attempts, status_code, last)
+    def error(self, status: int, body: Any, headers: httpx.Headers) -> Answer:
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict) or not isinstance(error.get("code"), int):
+            return super().error(status, body, headers)
+        code, subcode = error["code"], error.get("error_subcode")
+        retry = code in RETRIED_CODES or bool(error.get("is_transient")) or status >= 500
+        wait = (business_use_case_wait_s(headers) or retry_after_s(headers)) if retry else None
+        return Answer(
+            done=False, retry=retry, error_code=f"graph:{code}" + (f"/{subcode}" if subcode else ""),
+            detail=f"HTTP {status}: (#{code}{f'/{subcode}' if subcode else ''}) {str(error.get('message', ''))[:300]}",
+            wait_s=wait,
+        )
