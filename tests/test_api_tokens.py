@@ -22,7 +22,7 @@ from socialops_archive.settings import ArchiveSettings
 from socialops_common.events import AccountRecord, Author, EventKind, Platform, SocialEvent, social_event_id
 from socialops_common.kafka import to_bytes
 from socialops_common.testing import TestIssuer, forged_tokens, read_topic, wait_until
-from socialops_common.topics import ACCOUNTS, MODERATION
+from socialops_common.topics import ACCOUNTS, ACTIONS, MODERATION
 from socialops_moderation.main import create_app as moderation_app
 from socialops_moderation.testing import comment, publish
 from socialops_moderation.testing import settings_for as moderation_settings
@@ -161,3 +161,33 @@ async def test_sla_staff_actions(test_issuer: TestIssuer, kafka_bootstrap: str, 
                 "kind": "person"}
     finally:
         await runtime.stop()
+
+
+async def test_moderation_actions(test_issuer: TestIssuer, kafka_bootstrap: str, database_url: str) -> None:
+    account = f"page-{uuid.uuid4().hex[:8]}"
+    settings = moderation_settings(kafka_bootstrap, database_url, None, account).model_copy(
+        update=test_issuer.settings())
+    app = moderation_app(settings)
+    service = app.state.service
+    await service.start()
+    try:
+        reply = {"operation": "reply", "event_id": "e-1", "platform": "facebook", "account_id": account,
+                 "item_id": f"{account}_1", "thread_id": f"{account}_post", "item_kind": "comment.created",
+                 "text": "Hej! Vänliga hälsningar, Testa", "request_id": "form-1"}
+        notice = reply | {"operation": "notify", "text": "Vi har dolt din kommentar.", "request_id": "notice-1"}
+        async with client_for(app) as client:
+            asked = await assert_token_contract(client, "POST", "/actions", test_issuer, allowed="contact_center",
+                                                not_allowed="communications", json=reply)
+            assert asked.status_code == 202
+            notified = await assert_token_contract(client, "POST", "/actions", test_issuer, allowed="editor",
+                                                   not_allowed="contact_center", json=notice)
+            assert notified.status_code == 202
+            await assert_token_contract(client, "GET", f"/actions/{asked.json()['action_id']}", test_issuer,
+                                        allowed="communications", not_allowed="archivist")
+        (command,) = [v for _, v in await read_topic(
+            kafka_bootstrap, ACTIONS, expected=1, where=lambda v: v.get("action_id") == asked.json()["action_id"]
+            and v.get("type") == "command")]
+        assert command["requested_by"] == {"subject": "00u-test-person", "name": "Testa Testsson",
+                                           "email": "testa.testsson@stad.example", "kind": "person"}
+    finally:
+        await service.stop()

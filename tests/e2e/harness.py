@@ -1,8 +1,10 @@
 """Runs the whole platform as real processes for end-to-end and fault tests.
 
 Broker (tansu), a private PostgreSQL (embedded, so a test may stop it), a local SMTP server that
-keeps what it receives, and the four services started exactly as `make run` starts them
-(`socialops-<svc> serve --port N`). Faults: SIGKILL a service, stop the database, pause the broker.
+keeps what it receives, local servers speaking the Graph API, X API v2 and LinkedIn's API
+(socialops_moderation.fake_platforms, each keeping every call), and the four services started exactly
+as `make run` starts them (`socialops-<svc> serve --port N`). Faults: SIGKILL a service, stop the
+database, pause the broker.
 """
 
 from __future__ import annotations
@@ -15,13 +17,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -34,6 +34,7 @@ from socialops_common.stack import SmtpSink
 from socialops_common.topics import ACCOUNTS, ACTIONS, EVENTS, MODERATION, SLA
 from socialops_ingest.accounts import load_inventory
 from socialops_ingest.payloads import Delivery
+from socialops_moderation.fake_platforms import FakeGraphApi, FakeLinkedInApi, FakePlatform, FakeXApi
 
 SECRETS = {
     "SOCIALOPS_META_APP_SECRET": "e2e-meta-secret",
@@ -56,48 +57,6 @@ class Mailbox(SmtpSink):
 
     def keep(self, content: bytes) -> None:
         self.messages.append(message_from_bytes(content, policy=policy.default))
-
-
-class FakeGraphApi:
-    """A local HTTP server answering the Graph API calls the moderation executor makes.
-
-    Hide (`POST /{comment-id}` is_hidden / hide), `DELETE /{comment-id}` and block
-    (`POST /{page-id}/blocked`) answer `{"success": true}` as Meta documents, so the executor's
-    outcomes are `done` and the archive registers the removals. Every call is kept."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, dict[str, list[str]]]] = []
-        calls = self.calls
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                form = parse_qs(self.rfile.read(length).decode()) if length else {}
-                url = urlparse(self.path)
-                calls.append((self.command, url.path, {**parse_qs(url.query), **form}))
-                body = b'{"success":true}'
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_POST = do_DELETE = _answer  # noqa: N815 - http.server's hook names
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v21.0"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> FakeGraphApi:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @dataclass
@@ -169,7 +128,11 @@ class Stack:
     database_url: str = ""
     mailbox: Mailbox | None = None
     graph: FakeGraphApi | None = None
+    x: FakeXApi | None = None
+    linkedin: FakeLinkedInApi | None = None
     graph_tokens: dict[str, str] = field(default_factory=dict)
+    x_tokens: dict[str, str] = field(default_factory=dict)
+    linkedin_tokens: dict[str, str] = field(default_factory=dict)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="socialops-e2e-")))
 
     def start(self, names: tuple[str, ...] = ("archive", "sla", "moderation", "ingest"), **extra_env: str) -> Stack:
@@ -186,10 +149,15 @@ class Stack:
         self.database = LocalDatabase.start_embedded(self.workdir / "pgdata")
         self.database_url = asyncio.run(self.database.create_database("socialops"))
         self.mailbox = Mailbox().start()
-        self.graph = FakeGraphApi().start()
-        # Page tokens for every Meta account: the executor really calls (the fake) Graph API.
-        self.graph_tokens = tokens = {a.external_id: f"e2e-page-token-{a.external_id}" for a in load_inventory(ACCOUNTS_FILE)
-                  if a.platform.value in ("facebook", "instagram")}
+        self.graph, self.x, self.linkedin = FakeGraphApi().start(), FakeXApi().start(), FakeLinkedInApi().start()
+        # A token for every account: the executor really calls (the local servers of) each platform's API.
+        accounts = load_inventory(ACCOUNTS_FILE)
+
+        def tokens(*platforms: str) -> dict[str, str]:
+            return {a.external_id: f"e2e-token-{a.external_id}" for a in accounts if a.platform.value in platforms}
+
+        self.graph_tokens, self.x_tokens, self.linkedin_tokens = (
+            tokens("facebook", "instagram"), tokens("x"), tokens("linkedin"))
         env = dict(os.environ)
         env.update(SECRETS)
         env.update({
@@ -202,7 +170,11 @@ class Stack:
             "SOCIALOPS_EXPORT_DIR": str(self.workdir / "exports"),
             "SOCIALOPS_ACCOUNTS_FILE": str(ACCOUNTS_FILE),
             "SOCIALOPS_GRAPH_API_URL": self.graph.url,
-            "SOCIALOPS_GRAPH_TOKENS": json.dumps(tokens),
+            "SOCIALOPS_GRAPH_TOKENS": json.dumps(self.graph_tokens),
+            "SOCIALOPS_X_API_URL": self.x.url,
+            "SOCIALOPS_X_TOKENS": json.dumps(self.x_tokens),
+            "SOCIALOPS_LINKEDIN_API_URL": self.linkedin.url,
+            "SOCIALOPS_LINKEDIN_TOKENS": json.dumps(self.linkedin_tokens),
             "SOCIALOPS_GRAPH_BACKOFF_S": "0.1",
             "SOCIALOPS_MAIL_RETRY_BASE_S": "0.5",
             "SOCIALOPS_MAIL_RETRY_MAX_S": "2",
@@ -234,6 +206,14 @@ class Stack:
         socket_dir = parse_qs(urlparse(self.database_url).query)["host"][0]
         self._pg_ctl("-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(self.database.server.log), "start")
 
+    @property
+    def platform_fakes(self) -> list[FakePlatform]:
+        return [fake for fake in (self.graph, self.x, self.linkedin) if fake is not None]
+
+    @property
+    def accounts_with_token(self) -> set[str]:
+        return set(self.graph_tokens) | set(self.x_tokens) | set(self.linkedin_tokens)
+
     def service(self, name: str) -> ServiceProcess:
         return self.services[name]
 
@@ -245,8 +225,8 @@ class Stack:
             service.stop()
         if self.mailbox:
             self.mailbox.stop()
-        if self.graph:
-            self.graph.stop()
+        for fake in self.platform_fakes:
+            fake.stop()
         if self.broker:
             self.broker.stop()
         if self.database:

@@ -137,8 +137,9 @@ def check_decisions(snap: Snapshot) -> list[str]:
 
 
 def check_actions(snap: Snapshot, accounts_with_token: set[str]) -> list[str]:
-    """Each hide/delete decision became platform commands, and each command an outcome; Meta
-    accounts with a page token are really called, so their hides and deletes are `done`."""
+    """Each hide/delete decision became platform commands, and each command an outcome; accounts with a
+    token are really called, so their hides and deletes are `done` where the platform can do them
+    (X cannot delete a citizen's reply, so a delete there is also a hide; LinkedIn cannot hide)."""
     problems: list[str] = []
     commands = defaultdict(list)
     outcomes = defaultdict(list)
@@ -151,18 +152,21 @@ def check_actions(snap: Snapshot, accounts_with_token: set[str]) -> list[str]:
         if not any(c["operation"] == decision["action"] for c in mine):
             problems.append(f"decision {decision['decision_id']} ({decision['action']} {decision['item_id']}) "
                             f"has no {decision['action']} command")
+        if decision["platform"] == "x" and decision["action"] == "delete" and not any(c["operation"] == "hide" for c in mine):
+            problems.append(f"delete of {decision['item_id']} on X has no hide to go with it")
+    impossible = {("x", "delete"), ("linkedin", "hide")}
     for action_id, cs in commands.items():
         if len(cs) != 1:
             problems.append(f"command {action_id} archived {len(cs)} times")
         command = cs[0]
-        final = [o for o in outcomes.get(action_id, []) if o["status"] in ("done", "dry_run", "failed")]
+        final = [o for o in outcomes.get(action_id, []) if o["status"] in ("done", "dry_run", "failed", "unsupported")]
         if not final:
             problems.append(f"command {action_id} ({command['operation']} {command['item_id']}) has no outcome")
             continue
-        meta_removal = (command["platform"] in ("facebook", "instagram") and command["operation"] in ("hide", "delete")
-                        and command["account_id"] in accounts_with_token)
-        if meta_removal and not any(o["status"] == "done" for o in final):
-            problems.append(f"{command['operation']} of {command['item_id']} on {command['platform']} not done: "
+        removal = command["operation"] in ("hide", "delete") and command["account_id"] in accounts_with_token
+        expected = "unsupported" if (command["platform"], command["operation"]) in impossible else "done"
+        if removal and not any(o["status"] == expected for o in final):
+            problems.append(f"{command['operation']} of {command['item_id']} on {command['platform']} not {expected}: "
                             f"{[o['status'] for o in final]}")
     return problems
 

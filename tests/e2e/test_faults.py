@@ -61,7 +61,7 @@ async def assert_invariants(stack: Stack, log: DeliveryLog) -> dict:
     snap = await take_snapshot(stack.database_url, await read_all(stack.broker.bootstrap, EVENTS),
                                stack.mailbox.messages)
     problems = (check_archived_once(snap, log.events_accepted) + check_decisions(snap)
-                + check_actions(snap, set(stack.graph_tokens)) + check_removals(snap, resent_copies_allowed=True)
+                + check_actions(snap, stack.accounts_with_token) + check_removals(snap, resent_copies_allowed=True)
                 + check_sla(snap, datetime.now(UTC)) + await check_sla_api(stack.services["sla"].url, snap)
                 + check_no_dead_letters(await read_all(stack.broker.bootstrap, DEADLETTER)))
     assert problems == [], "\n".join(problems[:60])
