@@ -83,17 +83,24 @@ async def test_the_archive(test_issuer: TestIssuer, database_url: str, tmp_path)
     assert [r["status"] for r in rows if r["role"] == "editor"] == [403]  # the refusal is audited too
 
 
-async def test_moderation_review(test_issuer: TestIssuer, kafka_bootstrap: str, database_url: str) -> None:
+@asynccontextmanager
+async def moderation_running(issuer: TestIssuer, kafka_bootstrap: str, database_url: str) -> AsyncIterator[tuple]:
+    """The moderation service in this process, accepting the issuer's tokens: (app, its account)."""
     account = f"page-{uuid.uuid4().hex[:8]}"
-    settings = moderation_settings(kafka_bootstrap, database_url, None, account).model_copy(
-        update=test_issuer.settings())
+    settings = moderation_settings(kafka_bootstrap, database_url, None, account).model_copy(update=issuer.settings())
     app = moderation_app(settings)
-    service = app.state.service
-    await service.start()
+    await app.state.service.start()
     try:
-        # The account is the culture department's: an editor of that department may review its comments.
+        # The account is the culture department's: an editor of that department may act on its comments.
         await send_account(kafka_bootstrap, AccountRecord(platform=Platform.FACEBOOK, external_id=account,
                                                           name="Kultur", department="Kulturförvaltningen"))
+        yield app, account
+    finally:
+        await app.state.service.stop()
+
+
+async def test_moderation_review(test_issuer: TestIssuer, kafka_bootstrap: str, database_url: str) -> None:
+    async with moderation_running(test_issuer, kafka_bootstrap, database_url) as (app, account):
         queued = comment("Läs om det här: bit.ly/3kF9xQz", account=account)
         await publish(kafka_bootstrap, queued)
         async with client_for(app) as client:
@@ -126,8 +133,6 @@ async def test_moderation_review(test_issuer: TestIssuer, kafka_bootstrap: str, 
             kafka_bootstrap, MODERATION, expected=1, where=lambda v: v.get("supersedes") == item["decision_id"])]
         assert published["reviewer"] == {"subject": "00u-test-person", "name": "Testa Testsson",
                                          "email": "testa.testsson@stad.example", "kind": "person"}
-    finally:
-        await service.stop()
 
 
 async def test_sla_staff_actions(test_issuer: TestIssuer, kafka_bootstrap: str, database_url: str) -> None:
@@ -164,13 +169,7 @@ async def test_sla_staff_actions(test_issuer: TestIssuer, kafka_bootstrap: str, 
 
 
 async def test_moderation_actions(test_issuer: TestIssuer, kafka_bootstrap: str, database_url: str) -> None:
-    account = f"page-{uuid.uuid4().hex[:8]}"
-    settings = moderation_settings(kafka_bootstrap, database_url, None, account).model_copy(
-        update=test_issuer.settings())
-    app = moderation_app(settings)
-    service = app.state.service
-    await service.start()
-    try:
+    async with moderation_running(test_issuer, kafka_bootstrap, database_url) as (app, account):
         reply = {"operation": "reply", "event_id": "e-1", "platform": "facebook", "account_id": account,
                  "item_id": f"{account}_1", "thread_id": f"{account}_post", "item_kind": "comment.created",
                  "text": "Hej! Vänliga hälsningar, Testa", "request_id": "form-1"}
@@ -189,5 +188,3 @@ async def test_moderation_actions(test_issuer: TestIssuer, kafka_bootstrap: str,
             and v.get("type") == "command")]
         assert command["requested_by"] == {"subject": "00u-test-person", "name": "Testa Testsson",
                                            "email": "testa.testsson@stad.example", "kind": "person"}
-    finally:
-        await service.stop()

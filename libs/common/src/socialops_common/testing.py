@@ -271,6 +271,19 @@ def database_url(local_database: LocalDatabase) -> Iterator[str]:
         asyncio.run(local_database.drop_database(name))
 
 
+async def refuse_connections(admin_dsn: str, database: str, refuse: bool) -> None:
+    """Make the database go away for its clients (existing connections cut, new ones refused), or come back."""
+    import asyncpg
+
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"false" if refuse else "true"}')
+        if refuse:
+            await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database)
+    finally:
+        await connection.close()
+
+
 async def read_topic(
     bootstrap: str,
     topic: str,

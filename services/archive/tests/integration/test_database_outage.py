@@ -15,20 +15,9 @@ from socialops_archive.store import ArchiveStore
 from socialops_common import topics
 from socialops_common.kafka import to_bytes
 from socialops_common.resilience import CIRCUIT_OPEN
-from socialops_common.testing import read_topic, wait_until
+from socialops_common.testing import read_topic, refuse_connections, wait_until
 
 from ..conftest import comment_event, unique
-
-
-async def refuse_connections(admin_dsn: str, database: str, refuse: bool) -> None:
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        await connection.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"false" if refuse else "true"}')
-        if refuse:
-            await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-                                     database)
-    finally:
-        await connection.close()
 
 
 async def test_a_database_outage_holds_the_batch_and_loses_nothing(fresh_broker, database_url, local_database):

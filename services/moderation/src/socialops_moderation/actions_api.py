@@ -97,11 +97,13 @@ class ActionsBackend(Protocol):
 
 
 def actions_router(backend: ActionsBackend) -> APIRouter:
-    router = APIRouter(prefix="/actions", tags=["actions"])
+    router = APIRouter(prefix="/actions", tags=["actions"],
+                       responses={401: {"description": "no valid access token"},
+                                  403: {"description": "the person lacks the right"}})
     reader = allowed(Permission.READ_INBOX)
 
     @router.post(
-        "", status_code=status.HTTP_202_ACCEPTED, response_model=ActionView,
+        "", status_code=status.HTTP_202_ACCEPTED, response_model=ActionView, summary="Reply, like or notify",
         responses={200: {"model": ActionView, "description": "asked for before: the existing action, nothing sent"},
                    403: {"description": "reply/like need the `answer` right, notify `notify_commenter`"},
                    422: {"description": "incomplete: no text, text too long (X: 280), a DM reply without recipient_id"},
@@ -133,20 +135,21 @@ def actions_router(backend: ActionsBackend) -> APIRouter:
         return _view(ActionState(command.action_id, command.operation.value, command.platform.value,
                                  command.account_id, command.item_id, "pending", None, command, attempt))
 
-    @router.get("/capabilities", response_model=list[CapabilityView])
+    @router.get("/capabilities", response_model=list[CapabilityView], summary="What each platform can do")
     async def what_platforms_can_do(_: Annotated[Person, Depends(signed_in)]) -> list[CapabilityView]:
         """What each platform can and cannot do (the reason), and the longest text it takes."""
         return [CapabilityView(platform=c.platform.value, operation=c.operation.value, on=c.on, supported=c.supported,
                                reason=c.reason, max_text=c.max_text) for c in capabilities()]
 
-    @router.get("", response_model=list[ActionView])
+    @router.get("", response_model=list[ActionView], summary="The people's actions on an item")
     async def on_item(_: Annotated[Person, Depends(reader)], platform: Platform,
                       account_id: Annotated[str, Query(min_length=1)],
                       item_id: Annotated[str, Query(min_length=1)]) -> list[ActionView]:
         """The people's actions on one item (replies, likes, notices), oldest first."""
         return [_view(s) for s in await started(backend.store).person_actions_on(platform.value, account_id, item_id)]
 
-    @router.get("/{action_id}", response_model=ActionView)
+    @router.get("/{action_id}", response_model=ActionView, summary="An action's state",
+                responses={404: {"description": "no such action"}})
     async def one(action_id: str, _: Annotated[Person, Depends(reader)]) -> ActionView:
         """How far an action got: pending until the executor has carried it out."""
         state = await started(backend.store).action_state(action_id)

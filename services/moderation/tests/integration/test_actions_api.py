@@ -5,6 +5,7 @@ tokens of a real issuer on 127.0.0.1 (socialops_common.testing.TestIssuer).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from socialops_common.devstack import LocalBroker
 from socialops_common.testing import TestIssuer, read_topic, wait_until
 from socialops_common.topics import ACTIONS
 from socialops_moderation.main import create_app
@@ -57,11 +59,12 @@ class Running:
 
 
 @asynccontextmanager
-async def running(kafka_bootstrap: str, database_url: str, issuer: TestIssuer) -> AsyncIterator[Running]:
+async def running(kafka_bootstrap: str, database_url: str, issuer: TestIssuer, **settings_changes: object
+                  ) -> AsyncIterator[Running]:
     page = f"page-{uuid.uuid4().hex[:8]}"
     async with FakeGraphApi() as graph, FakeXApi() as x, FakeLinkedInApi() as linkedin:
         settings = settings_for(kafka_bootstrap, database_url, graph, page, x=x, x_account=X_USER, linkedin=linkedin,
-                                linkedin_account=ORG).model_copy(update=issuer.settings())
+                                linkedin_account=ORG).model_copy(update=issuer.settings() | settings_changes)
         app = create_app(settings)
         service = app.state.service
         await service.start()
@@ -187,3 +190,24 @@ async def test_x_reply_and_linkedin_comment_go_to_their_platforms(api: Running):
         {"text": "Hej! Vi svarar här.", "reply": {"in_reply_to_tweet_id": "1860000000000000111"}}]
     assert api.linkedin.calls[0]["json"]["parentComment"] == comment
     assert li_done["created_id"].startswith("urn:li:comment:(urn:li:activity:7012345,")
+
+
+async def test_two_clicks_at_the_same_moment_send_one_reply(api: Running):
+    item = f"{api.page}_twice"
+    first, second = await asyncio.gather(*(api.ask(item_id=item, request_id="form-same") for _ in range(2)))
+    assert sorted((first.status_code, second.status_code)) == [200, 202]
+    assert first.json()["action_id"] == second.json()["action_id"]
+    await api.finished(first.json()["action_id"])
+    assert len(api.graph.called("POST", f"/{item}/comments")) == 1
+
+
+@pytest.mark.slow
+async def test_without_the_broker_nothing_is_recorded_and_the_console_is_told_to_ask_again(
+        fresh_broker: LocalBroker, database_url: str, test_issuer: TestIssuer):
+    async with running(fresh_broker.bootstrap, database_url, test_issuer, kafka_request_timeout_ms=2000) as api:
+        fresh_broker.stop()
+        refused = await api.ask(request_id="form-no-broker", item_id=f"{api.page}_1")
+        assert refused.status_code == 503 and "ask again" in refused.json()["detail"]
+        listed = await api.client.get("/actions", headers=api.as_("editor"),
+                                      params={"platform": "facebook", "account_id": api.page, "item_id": f"{api.page}_1"})
+        assert listed.json() == []  # not recorded: the next attempt starts afresh, with the same action id

@@ -6,22 +6,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 from socialops_common.resilience import CIRCUIT_OPEN
-from socialops_common.testing import read_topic, wait_until
+from socialops_common.testing import read_topic, refuse_connections, wait_until
 from socialops_common.topics import DEADLETTER, MODERATION
 from socialops_moderation.main import ModerationService
 from socialops_moderation.testing import comment, publish, settings_for
-
-
-async def refuse_connections(admin_dsn: str, database: str, refuse: bool) -> None:
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        await connection.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {"false" if refuse else "true"}')
-        if refuse:
-            await connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database)
-    finally:
-        await connection.close()
 
 
 async def test_a_database_outage_holds_the_batch_and_loses_nothing(kafka_bootstrap, database_url, local_database):

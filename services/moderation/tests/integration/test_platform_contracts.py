@@ -24,7 +24,7 @@ from socialops_common.events import (
 )
 from socialops_common.kafka import make_producer, to_bytes
 from socialops_common.settings import CommonSettings
-from socialops_common.testing import read_topic
+from socialops_common.testing import read_topic, refuse_connections, wait_until
 from socialops_common.topics import ACTIONS
 from socialops_moderation.actions.executor import ActionExecutor
 from socialops_moderation.actions.graph import GraphDialect
@@ -321,3 +321,35 @@ async def test_a_reply_interrupted_mid_way_is_not_sent_again_but_a_hide_is(execu
     assert (interrupted.status, interrupted.error_code) == (ActionStatus.FAILED, "interrupted")
     assert repeated.status == ActionStatus.DONE
     assert [c["path"] for c in fake.calls] == [f"/{hide.item_id}"]
+
+
+async def test_a_reply_whose_outcome_could_not_be_recorded_is_recorded_on_the_retry_not_sent_again(
+        kafka_bootstrap, database_url, local_database):
+    database = database_url.rsplit("/", 1)[1].split("?")[0]
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    await migrate(pool)
+    producer = make_producer(CommonSettings(kafka_bootstrap=kafka_bootstrap), "moderation-test")
+    await producer.start()
+    reply = command(Platform.FACEBOOK, Op.REPLY, PAGE, f"{PAGE}_{uuid.uuid4().hex[:6]}", text="Hej")
+    try:
+        async with FakeGraphApi(delay_s=1.0) as fake:
+            platforms = PlatformActions([client(GraphDialect(), fake, PAGE)])
+            executor = ActionExecutor(bootstrap=kafka_bootstrap, group_id="unused", producer=producer,
+                                      store=ModerationStore(pool), platforms=platforms)
+            try:
+                first = asyncio.create_task(executor.execute(reply))
+                await wait_until(lambda: fake.in_flight, interval=0.01)  # at the platform: the database goes away
+                await refuse_connections(local_database.admin_dsn, database, refuse=True)
+                with pytest.raises((asyncpg.PostgresError, OSError, asyncpg.InterfaceError)):
+                    await first
+                await refuse_connections(local_database.admin_dsn, database, refuse=False)
+                retried = await executor.execute(reply)  # what the guard does with the batch
+                await asyncio.gather(*executor._pending)  # noqa: SLF001 - what run() awaits before committing
+            finally:
+                await platforms.close()
+    finally:
+        await refuse_connections(local_database.admin_dsn, database, refuse=False)
+        await producer.stop()
+        await pool.close()
+    assert (retried.status, retried.created_id) == (ActionStatus.DONE, f"{PAGE}_900001")
+    assert len(fake.called("POST", f"/{reply.item_id}/comments")) == 1

@@ -9,9 +9,10 @@ the same topic; then the offset is committed. Outcomes on the topic (ours includ
 A command that crashed mid-way ("started") is tried again when doing it twice does no harm (hide,
 delete, block, like); one that creates something (a reply, a notice) is not: it may have gone out
 before the crash, so its outcome is `failed` with error code `interrupted`, and a person decides
-whether to send it again. A command already finished publishes its recorded outcome again (no
-platform call), so an outcome is never lost between the database write and the broker's
-acknowledgement.
+whether to send it again (within one process, a call whose outcome could not be recorded — the
+database went away — is recorded on the retry without calling again). A command already finished
+publishes its recorded outcome again (no platform call), so an outcome is never lost between the
+database write and the broker's acknowledgement.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from ..store import ModerationStore
 from .platform import CallResult, PlatformActions
 
 log = structlog.get_logger("moderation.executor")
+MAX_UNRECORDED = 10_000
 _ACTION_MESSAGE = TypeAdapter(ActionMessage)
 
 
@@ -54,6 +56,9 @@ class ActionExecutor:
         self.producer = producer
         self.store = store
         self.platforms = platforms
+        # Outcomes of platform calls made but not yet recorded (the database failed in between): the
+        # retry records them instead of calling again, or of calling a sent reply "interrupted".
+        self._unrecorded: dict[str, PlatformActionOutcome] = {}
         self._pending: list[asyncio.Future] = []
         # Retries with backoff; a circuit while the database or broker is away; a command that
         # fails alone while both answer is dead-lettered with the reason (socialops_common.resilience).
@@ -137,20 +142,40 @@ class ActionExecutor:
             log.info("action already carried out", action_id=command.action_id, operation=command.operation.value)
             await self._publish(recorded)
             return None
+        outcome = self._unrecorded.get(command.action_id)
+        if outcome is None:
+            outcome = self._outcome(command, await self._carry_out(command))
+            self._unrecorded[command.action_id] = outcome
+            while len(self._unrecorded) > MAX_UNRECORDED:
+                self._unrecorded.pop(next(iter(self._unrecorded)))
+        await self.store.action_finished(outcome)
+        self._unrecorded.pop(command.action_id, None)
+        await self._publish(outcome)
+        ACTIONS_METRIC.labels(command.platform.value, command.operation.value, outcome.status.value).inc()
+        log.info(
+            "platform action", action_id=command.action_id, operation=command.operation.value,
+            status=outcome.status.value, attempts=outcome.attempts, error_code=outcome.error_code,
+            detail=(outcome.detail or "")[:200],
+        )
+        return outcome
+
+    async def _carry_out(self, command: PlatformActionCommand) -> CallResult:
         first_attempt = await self.store.action_started(
             command.action_id, command.decision_id, command.platform.value, command.account_id, command.item_id,
             command.operation.value,
         )
         if first_attempt or self.platforms.may_repeat(command):
-            result = await self.platforms.execute(command)
-        else:
-            log.warning("interrupted action not repeated", action_id=command.action_id, operation=command.operation.value)
-            result = CallResult(
-                ActionStatus.FAILED, 0, None,
-                "interrupted: an earlier attempt started and did not finish, so it may have been sent; "
-                "not sent again — look on the platform before asking again", error_code="interrupted",
-            )
-        outcome = PlatformActionOutcome(
+            return await self.platforms.execute(command)
+        log.warning("interrupted action not repeated", action_id=command.action_id, operation=command.operation.value)
+        return CallResult(
+            ActionStatus.FAILED, 0, None,
+            "interrupted: an earlier attempt started and did not finish, so it may have been sent; "
+            "not sent again — look on the platform before asking again", error_code="interrupted",
+        )
+
+    @staticmethod
+    def _outcome(command: PlatformActionCommand, result: CallResult) -> PlatformActionOutcome:
+        return PlatformActionOutcome(
             action_id=command.action_id,
             decision_id=command.decision_id,
             event_id=command.event_id,
@@ -167,14 +192,6 @@ class ActionExecutor:
             error_code=result.error_code,
             created_id=result.created_id,
         )
-        await self.store.action_finished(outcome)
-        await self._publish(outcome)
-        ACTIONS_METRIC.labels(command.platform.value, command.operation.value, result.status.value).inc()
-        log.info(
-            "platform action", action_id=command.action_id, operation=command.operation.value,
-            status=result.status.value, attempts=result.attempts, error_code=result.error_code, detail=result.detail[:200],
-        )
-        return outcome
 
     async def _publish(self, outcome: PlatformActionOutcome) -> None:
         sent = await self.producer.send(
