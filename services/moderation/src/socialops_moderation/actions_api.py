@@ -107,7 +107,7 @@ def actions_router(backend: ActionsBackend) -> APIRouter:
         responses={200: {"model": ActionView, "description": "asked for before: the existing action, nothing sent"},
                    403: {"description": "reply/like need the `answer` right, notify `notify_commenter`"},
                    422: {"description": "incomplete: no text, text too long (X: 280), a DM reply without recipient_id"},
-                   503: {"description": "the broker did not acknowledge: nothing was sent, ask again"}},
+                   503: {"description": "the broker did not acknowledge: ask again (never carried out twice)"}},
     )
     async def ask(body: ActionRequest, person: Annotated[Person, Depends(signed_in)], response: Response) -> ActionView:
         """Ask the platform to reply, like or notify (carried out by the executor; poll GET /actions/{id})."""
@@ -130,7 +130,7 @@ def actions_router(backend: ActionsBackend) -> APIRouter:
             except Exception as error:  # noqa: BLE001 - any broker failure means: not published
                 raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                                     detail=f"the broker did not acknowledge the command ({type(error).__name__}): "
-                                           "nothing was sent, ask again") from error
+                                           "ask again (the same action is never carried out twice)") from error
         PERSON_ACTIONS.labels(body.operation, "accepted").inc()
         return _view(ActionState(command.action_id, command.operation.value, command.platform.value,
                                  command.account_id, command.item_id, "pending", None, command, attempt))

@@ -47,6 +47,14 @@ from .platform import Answer, Dialect, Invalid, PlatformRequest, Unsupported, re
 Op = ActionOperation
 
 RETRIED_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80001, 80015)})
+# What Meta's terse messages mean, added to the outcome's detail (message_sv says it in Swedish).
+MEANINGS = {
+    (10, 2018278): "outside the messaging window: more than 24 hours since the person's last message "
+                   "(for a Private Reply: more than 7 days since the comment)",
+    (190, None): "the access token expired or was revoked: a new page token is needed",
+    (4, None): "the app's rate limit", (17, None): "the user's rate limit", (32, None): "the Page's rate limit",
+    (613, None): "a rate limit of this call",
+}
 
 
 def graph_request(command: PlatformActionCommand) -> PlatformRequest | Unsupported | Invalid:
@@ -132,8 +140,10 @@ class GraphDialect(Dialect):
         code, subcode = error["code"], error.get("error_subcode")
         retry = code in RETRIED_CODES or bool(error.get("is_transient")) or status >= 500
         wait = (business_use_case_wait_s(headers) or retry_after_s(headers)) if retry else None
+        number = f"{code}/{subcode}" if subcode else str(code)
+        meaning = MEANINGS.get((code, subcode)) or MEANINGS.get((code, None))
         return Answer(
-            done=False, retry=retry, error_code=f"graph:{code}" + (f"/{subcode}" if subcode else ""),
-            detail=f"HTTP {status}: (#{code}{f'/{subcode}' if subcode else ''}) {str(error.get('message', ''))[:300]}",
-            wait_s=wait,
+            done=False, retry=retry, error_code=f"graph:{number}", wait_s=wait,
+            detail=f"HTTP {status}: Graph error {number}{f' ({meaning})' if meaning else ''}: "
+                   f"{str(error.get('message', ''))[:300]}",
         )
