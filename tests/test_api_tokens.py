@@ -169,7 +169,13 @@ async def test_sla_staff_actions(test_issuer: TestIssuer, kafka_bootstrap: str, 
 
 
 async def test_moderation_actions(test_issuer: TestIssuer, kafka_bootstrap: str, database_url: str) -> None:
-    async with moderation_running(test_issuer, kafka_bootstrap, database_url) as (app, account):
+    async with moderation_running(test_issuer, kafka_bootstrap, database_url) as (app, culture):
+        # The contact center's account, with the test person among its editors (so any role of theirs works on it).
+        account = f"{culture}-kc"
+        await send_account(kafka_bootstrap, AccountRecord(platform=Platform.FACEBOOK, external_id=account, name="KC",
+                                                          department="Kontaktcenter",
+                                                          editors=["testa.testsson@stad.example"]))
+        await wait_until(lambda: app.state.service.account("facebook", account), timeout=30)
         reply = {"operation": "reply", "event_id": "e-1", "platform": "facebook", "account_id": account,
                  "item_id": f"{account}_1", "thread_id": f"{account}_post", "item_kind": "comment.created",
                  "text": "Hej! Vänliga hälsningar, Testa", "request_id": "form-1"}

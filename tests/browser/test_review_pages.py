@@ -17,8 +17,9 @@ from console_harness import (
 pytestmark = pytest.mark.slow
 
 
-def graph_calls(stack: ConsoleStack, comment_id: str) -> list[tuple[str, str, dict]]:
-    return [call for call in stack.stack.graph.calls if call[1].endswith(f"/{comment_id}")]
+def graph_calls(stack: ConsoleStack, comment_id: str) -> list[dict]:
+    """The local Graph API's calls on the comment (socialops_moderation.fake_platforms records each)."""
+    return [call for call in stack.stack.graph.calls if call["path"].endswith(f"/{comment_id}")]
 
 
 def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_and_registered(page, browser,
@@ -43,10 +44,10 @@ def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_an
     page.wait_for_selector("button[data-key='z']")  # the next item, with the undo of this verdict
     comment_id = f"{LIBRARY_POST}_i0"
     for _ in range(100):
-        if any(call[0] == "POST" and call[2].get("is_hidden") == ["true"] for call in graph_calls(console_stack, comment_id)):
+        if any(call["method"] == "POST" and call["data"].get("is_hidden") == "true" for call in graph_calls(console_stack, comment_id)):
             break
         page.wait_for_timeout(200)
-    assert any(call[2].get("is_hidden") == ["true"] for call in graph_calls(console_stack, comment_id))
+    assert any(call["data"].get("is_hidden") == "true" for call in graph_calls(console_stack, comment_id))
     # The executed hide is a removal: registered, and the registrar finds it in the archive's pages.
     registration = wait_for(lambda: next((r for r in console_stack.archive_api("/registrations")["registrations"]
                                           if r["account_id"] == LIBRARY_ID and r["email"]["status"] == "sent"), None),
@@ -72,7 +73,7 @@ def test_a_verdict_can_be_undone_within_a_minute_and_the_comment_comes_back(page
     page.wait_for_selector("button[data-key='z']")
     comment_id = f"{LIBRARY_POST}_i1"
     for _ in range(100):
-        if any(call[2].get("is_hidden") == ["true"] for call in graph_calls(console_stack, comment_id)):
+        if any(call["data"].get("is_hidden") == "true" for call in graph_calls(console_stack, comment_id)):
             break
         page.wait_for_timeout(200)
     page.wait_for_load_state()
@@ -80,10 +81,10 @@ def test_a_verdict_can_be_undone_within_a_minute_and_the_comment_comes_back(page
     page.wait_for_url("**/granskning/*")
     assert page.locator("button[data-key='b']").count() == 1  # waiting for a verdict again
     for _ in range(100):
-        if any(call[2].get("is_hidden") == ["false"] for call in graph_calls(console_stack, comment_id)):
+        if any(call["data"].get("is_hidden") == "false" for call in graph_calls(console_stack, comment_id)):
             break
         page.wait_for_timeout(200)
-    assert any(call[2].get("is_hidden") == ["false"] for call in graph_calls(console_stack, comment_id))
+    assert any(call["data"].get("is_hidden") == "false" for call in graph_calls(console_stack, comment_id))
 
 
 def test_communications_reads_the_queue_and_the_contact_center_has_none(page, console_stack) -> None:

@@ -10,7 +10,8 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPBearer
-from socialops_common.identity import Permission, Person
+from socialops_common.events import AccountRecord
+from socialops_common.identity import Permission, Person, works_on
 from socialops_common.oidc import authenticate
 
 T = TypeVar("T")
@@ -34,6 +35,11 @@ def allowed(permission: Permission):  # noqa: ANN201 - a FastAPI dependency
     async def person_with_right(person: Annotated[Person, Depends(signed_in)]) -> Person:
         return require(person, permission)
     return person_with_right
+
+
+def works_on_account(person: Person, record: AccountRecord | None) -> bool:
+    """Whether the account (its inventory record; None when not in the inventory) is the person's to act on."""
+    return works_on(person, record.department if record else None, record.editors if record else ())
 
 
 def started(dependency: T | None) -> T:

@@ -14,7 +14,9 @@ GET  /actions?platform=&account_id=&item_id=   the people's actions on one item,
 GET  /actions/capabilities       what each platform can and cannot do, and its text limits
 
 Rights (socialops_common.identity): reply and like need `answer`, notify `notify_commenter`, reading
-`read_inbox`. The person is the command's `requested_by`. The console is only a client of this API: the
+`read_inbox`; and only on the accounts the person works on (`works_on`: their departments claim or the
+inventory's `editors`; communications and machine clients everywhere). The person is the command's
+`requested_by`. The console is only a client of this API: the
 moderation service owns the executor and publishes `social.actions.v1`.
 """
 
@@ -26,12 +28,12 @@ from typing import Annotated, Literal, Protocol
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
-from socialops_common.events import ActionOperation, Actor, EventKind, Platform, utc_now
+from socialops_common.events import AccountRecord, ActionOperation, Actor, EventKind, Platform, utc_now
 from socialops_common.identity import Permission, Person
 from socialops_common.kafka import to_bytes
 from socialops_common.topics import ACTIONS
 
-from .access import allowed, require, signed_in, started
+from .access import allowed, require, signed_in, started, works_on_account
 from .actions.capabilities import capabilities
 from .actions.explain import message_sv
 from .actions.person import RIGHTS, ActionRequest, command_for, person_action_id, request_key, retry_allowed
@@ -92,8 +94,12 @@ def _view(state: ActionState) -> ActionView:
 
 
 class ActionsBackend(Protocol):
+    """The service's store and producer (once started), and the account inventory (who works on which account)."""
+
     store: ModerationStore | None
     producer: AIOKafkaProducer | None
+
+    def account(self, platform: str, account_id: str) -> AccountRecord | None: ...
 
 
 def actions_router(backend: ActionsBackend) -> APIRouter:
@@ -102,16 +108,22 @@ def actions_router(backend: ActionsBackend) -> APIRouter:
                                   403: {"description": "the person lacks the right"}})
     reader = allowed(Permission.READ_INBOX)
 
+    def theirs(person: Person, platform: str, account_id: str) -> bool:
+        return works_on_account(person, backend.account(platform, account_id))
+
     @router.post(
         "", status_code=status.HTTP_202_ACCEPTED, response_model=ActionView, summary="Reply, like or notify",
         responses={200: {"model": ActionView, "description": "asked for before: the existing action, nothing sent"},
-                   403: {"description": "reply/like need the `answer` right, notify `notify_commenter`"},
+                   403: {"description": "reply/like need the `answer` right, notify `notify_commenter`; and an "
+                                        "account the person works on"},
                    422: {"description": "incomplete: no text, text too long (X: 280), a DM reply without recipient_id"},
                    503: {"description": "the broker did not acknowledge: ask again (never carried out twice)"}},
     )
     async def ask(body: ActionRequest, person: Annotated[Person, Depends(signed_in)], response: Response) -> ActionView:
         """Ask the platform to reply, like or notify (carried out by the executor; poll GET /actions/{id})."""
         require(person, RIGHTS[body.action_operation])
+        if not theirs(person, body.platform.value, body.account_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="not an account this person works on")
         db, producer = started(backend.store), started(backend.producer)
         key = request_key(body)
         async with db.pool.acquire() as conn, conn.transaction():
@@ -142,18 +154,20 @@ def actions_router(backend: ActionsBackend) -> APIRouter:
                                reason=c.reason, max_text=c.max_text) for c in capabilities()]
 
     @router.get("", response_model=list[ActionView], summary="The people's actions on an item")
-    async def on_item(_: Annotated[Person, Depends(reader)], platform: Platform,
+    async def on_item(person: Annotated[Person, Depends(reader)], platform: Platform,
                       account_id: Annotated[str, Query(min_length=1)],
                       item_id: Annotated[str, Query(min_length=1)]) -> list[ActionView]:
         """The people's actions on one item (replies, likes, notices), oldest first."""
+        if not theirs(person, platform.value, account_id):
+            return []
         return [_view(s) for s in await started(backend.store).person_actions_on(platform.value, account_id, item_id)]
 
     @router.get("/{action_id}", response_model=ActionView, summary="An action's state",
-                responses={404: {"description": "no such action"}})
-    async def one(action_id: str, _: Annotated[Person, Depends(reader)]) -> ActionView:
+                responses={404: {"description": "no such action on an account the person works on"}})
+    async def one(action_id: str, person: Annotated[Person, Depends(reader)]) -> ActionView:
         """How far an action got: pending until the executor has carried it out."""
         state = await started(backend.store).action_state(action_id)
-        if state is None:
+        if state is None or not theirs(person, state.platform, state.account_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no action {action_id}")
         return _view(state)
 

@@ -36,11 +36,11 @@ from socialops_common.events import (
     deterministic_id,
     utc_now,
 )
-from socialops_common.identity import Permission, Person, works_on
+from socialops_common.identity import Permission, Person
 from socialops_common.kafka import to_bytes
 from socialops_common.topics import ACTIONS, MODERATION
 
-from .access import allowed, started
+from .access import allowed, started, works_on_account
 from .actions.commands import commands_for
 from .metrics import REVIEW_QUEUE, REVIEWS
 from .notification import notification_for
@@ -224,8 +224,7 @@ def review_router(backend: ReviewBackend) -> APIRouter:
         return _view(item, backend.account(item.decision.platform.value, item.decision.account_id))
 
     def theirs(person: Person, platform: str, account_id: str) -> bool:
-        record = backend.account(platform, account_id)
-        return works_on(person, record.department if record else None, record.editors if record else ())
+        return works_on_account(person, backend.account(platform, account_id))
 
     async def publish_and_store(conn, item: ReviewItem, decision: ModerationDecision,  # noqa: ANN001
                                 previous: ModerationDecision, now: datetime) -> None:

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from socialops_common.devstack import LocalBroker
+from socialops_common.events import AccountRecord, Platform
+from socialops_common.kafka import to_bytes
 from socialops_common.testing import TestIssuer, read_topic, wait_until
-from socialops_common.topics import ACTIONS
+from socialops_common.topics import ACCOUNTS, ACTIONS
 from socialops_moderation.main import create_app
 from socialops_moderation.testing import (
     GRAPH_OUTSIDE_WINDOW,
@@ -27,6 +30,7 @@ from socialops_moderation.testing import (
 )
 
 X_USER, ORG = "44196397", "urn:li:organization:2414183"
+DEPARTMENT = "Kulturförvaltningen"
 
 
 @dataclass
@@ -39,6 +43,8 @@ class Running:
     issuer: TestIssuer
 
     def as_(self, *roles: str, **claims: object) -> dict[str, str]:
+        """A person of the department that runs the test's accounts (unless `departments` says otherwise)."""
+        claims.setdefault("departments", [DEPARTMENT])
         return {"Authorization": f"Bearer {self.issuer.token(roles=list(roles), **claims)}"}
 
     async def ask(self, role: str = "contact_center", **fields: object) -> httpx.Response:
@@ -58,6 +64,16 @@ class Running:
         return await wait_until(state, timeout=30, interval=0.1)
 
 
+async def publish_accounts(bootstrap: str, *records: AccountRecord) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for record in records:
+            await producer.send_and_wait(ACCOUNTS, to_bytes(record), key=record.key)
+    finally:
+        await producer.stop()
+
+
 @asynccontextmanager
 async def running(kafka_bootstrap: str, database_url: str, issuer: TestIssuer, **settings_changes: object
                   ) -> AsyncIterator[Running]:
@@ -69,6 +85,11 @@ async def running(kafka_bootstrap: str, database_url: str, issuer: TestIssuer, *
         service = app.state.service
         await service.start()
         try:
+            await publish_accounts(kafka_bootstrap, *(
+                AccountRecord(platform=platform, external_id=external_id, name="Kultur", department=DEPARTMENT)
+                for platform, external_id in ((Platform.FACEBOOK, page), (Platform.INSTAGRAM, page),
+                                              (Platform.X, X_USER), (Platform.LINKEDIN, ORG))))
+            await wait_until(lambda: service.account("linkedin", ORG) and service.account("facebook", page), timeout=30)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://moderation") as client:
                 yield Running(client, graph, x, linkedin, page, issuer)
         finally:
@@ -148,12 +169,23 @@ async def test_rights_validation_and_unknown_actions(api: Running):
     empty = await api.ask(text="  ")
     assert empty.status_code == 422 and "needs a text" in empty.text
     assert (await api.client.get("/actions/no-such-action", headers=api.as_("editor"))).status_code == 404
+    elsewhere = api.as_("editor", departments=["Vård- och omsorgsförvaltningen"])  # not this account's people
+    body = {"operation": "like", "event_id": "e", "platform": "facebook", "account_id": api.page, "item_id": "i",
+            "thread_id": "t", "item_kind": "comment.created", "request_id": "r"}
+    refused = await api.client.post("/actions", json=body, headers=elsewhere)
+    assert refused.status_code == 403 and "works on" in refused.text
+    mine = await api.ask(role="editor", operation="like", text=None, item_id="i-mine")
+    assert (await api.client.get(f"/actions/{mine.json()['action_id']}", headers=elsewhere)).status_code == 404
+    assert (await api.client.get("/actions", headers=elsewhere, params={
+        "platform": "facebook", "account_id": api.page, "item_id": "i-mine"})).json() == []
     assert (await api.client.get("/actions/no-such-action", headers=api.as_("archivist"))).status_code == 403
     table = (await api.client.get("/actions/capabilities", headers=api.as_("contact_center"))).json()
     assert {"platform": "instagram", "operation": "like", "on": "comment", "supported": False,
             "reason": "the Instagram API has no way to like a comment: like it in the Instagram app",
             "max_text": None} in table
-    assert api.graph.calls == api.x.calls == api.linkedin.calls == []
+    await api.finished(mine.json()["action_id"])
+    assert [c["path"] for c in api.graph.calls] == ["/i-mine/likes"]  # only what was allowed went out
+    assert api.x.calls == api.linkedin.calls == []
 
 
 async def test_what_a_platform_cannot_do_or_refuses_is_said_and_a_failed_like_can_be_asked_again(api: Running):
