@@ -64,6 +64,32 @@ def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_an
         registrar.context.close()
 
 
+def test_the_commenter_is_told_once_as_a_private_reply(page, console_stack) -> None:
+    """After the hide above: Louise sends the notice, edited; a second try sends nothing."""
+    sign_in(page, console_stack, "louise.redaktor", "/granskning/borttagna")
+    entry = page.locator("ol.results > li", has_text=INSULTS[0])
+    assert_accessible(page, console_stack, "editor-notices")
+    text = entry.locator("textarea")
+    assert "dolt" in text.input_value()
+    text.fill(text.input_value() + " (Skickat från bibliotekets redaktion.)")
+    entry.locator("button:has-text('Skicka meddelandet')").click()
+    page.wait_for_url("**/granskning/borttagna?skickat=*")
+    comment_id = f"{LIBRARY_POST}_i0"
+
+    def notices() -> list[dict]:
+        return [c for c in console_stack.stack.graph.calls if c["path"].endswith("/messages")
+                and ((c.get("json") or {}).get("recipient") or {}).get("comment_id") == comment_id]
+
+    wait_for(notices, what="the Private Reply at the local Graph API")
+    sent = notices()
+    assert len(sent) == 1 and "bibliotekets redaktion" in sent[0]["json"]["message"]["text"]
+    page.reload()
+    entry = page.locator("ol.results > li", has_text=INSULTS[0])
+    assert entry.locator("textarea").count() == 0  # sent once: no form any more, its status instead
+    assert "Meddelande:" in entry.inner_text()
+    assert len(notices()) == 1
+
+
 def test_a_verdict_can_be_undone_within_a_minute_and_the_comment_comes_back(page, console_stack) -> None:
     sign_in(page, console_stack, "louise.redaktor", "/granskning")
     second = page.locator("ol.results > li", has_text=INSULTS[1]).locator("a")
