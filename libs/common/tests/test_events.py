@@ -63,3 +63,30 @@ def test_action_topic_messages_are_told_apart_by_type():
     )
     parsed = TypeAdapter(ActionMessage).validate_json(outcome.model_dump_json())
     assert isinstance(parsed, PlatformActionOutcome)
+
+
+def test_metric_snapshot_versions_share_the_snapshot_id_and_same_figures_share_the_event_id():
+    from datetime import date
+
+    from socialops_common.events import MetricSnapshot, metric_event_id, metric_snapshot_id
+
+    sid = metric_snapshot_id("facebook", "page-1", "page-1", "page_insights", "day", date(2026, 11, 3))
+    assert sid == metric_snapshot_id(Platform.FACEBOOK, "page-1", "page-1", "page_insights", "day", date(2026, 11, 3))
+    assert sid != metric_snapshot_id("facebook", "page-1", "page-1", "page_insights", "day", date(2026, 11, 4))
+    first = MetricSnapshot(snapshot_id=sid, level="account", day=date(2026, 11, 3), reach=120, missing=["video_views"])
+    again = MetricSnapshot(snapshot_id=sid, level="account", day=date(2026, 11, 3), reach=120, missing=["video_views"])
+    revised = MetricSnapshot(snapshot_id=sid, level="account", day=date(2026, 11, 3), reach=180, missing=["video_views"])
+    assert metric_event_id(first) == metric_event_id(again)
+    assert metric_event_id(first) != metric_event_id(revised)
+    # a figure the platform now gives where it gave none is a new version too
+    assert metric_event_id(first) != metric_event_id(first.model_copy(update={"missing": [], "video_views": 0}))
+    with pytest.raises(ValueError):
+        metric_event_id(MetricSnapshot(reach=1))
+
+
+def test_older_snapshots_still_read_and_new_fields_are_optional():
+    from socialops_common.events import MetricSnapshot
+
+    old = MetricSnapshot.model_validate_json('{"period": "lifetime", "reach": 5, "impressions": 9}')
+    assert old.level is None and old.missing == [] and old.saves is None
+    assert MetricSnapshot.model_validate_json(old.model_dump_json()) == old

@@ -89,16 +89,50 @@ class Author(_Model):
     is_account: bool = False  # true when the city's own account wrote it
 
 
+MetricLevel = Literal["account", "post"]
+METRIC_FIELDS = (
+    "reach", "impressions", "video_views", "link_clicks", "interactions", "followers", "reactions", "comments",
+    "shares", "saves", "new_followers", "lost_followers", "page_views", "engaged_accounts",
+)
+
+
 class MetricSnapshot(_Model):
-    """Counters read from the platform's insights for one account (or one post) at one time."""
+    """Counters read from the platform's insights for one account (or one post) for one day or period.
+
+    `None` is "not given", never zero. The insights poller (ingest, issue 15) fills the optional
+    fields below; older producers (Instagram story webhooks) only the first ones.
+
+    Versions: `snapshot_id` names the fact (platform, account, item, metric set, period, day); the
+    event id also covers the values, so polling the same figures again gives the same event (dedupe)
+    and a figure the platform revised (data arrives up to 48 h late) gives a new version of the same
+    snapshot, which replaces the earlier one and is never added to it.
+    """
 
     period: Literal["day", "week", "month", "lifetime"] = "day"
-    reach: int | None = None
-    impressions: int | None = None
+    reach: int | None = None  # unique people (accounts) reached
+    impressions: int | None = None  # views: times content was shown
     video_views: int | None = None
     link_clicks: int | None = None
-    interactions: int | None = None
-    followers: int | None = None
+    interactions: int | None = None  # the platform's own engagement total (account level)
+    followers: int | None = None  # follower count at the end of the day (or when polled)
+    # --- optional, issue 15 -------------------------------------------------------------------
+    level: MetricLevel | None = None  # None: an older producer (account level when item == account)
+    snapshot_id: str | None = None
+    metric_set: str | None = None  # which request the figures came from ("page_insights", "post", ...)
+    day: date | None = None  # the platform's day (day), first day (month), or the day polled (lifetime)
+    published_at: UtcDatetime | None = None  # post level: when the post was published
+    reactions: int | None = None  # likes and other reactions
+    comments: int | None = None
+    shares: int | None = None  # shares, reposts, retweets and quotes
+    saves: int | None = None  # saves and bookmarks
+    new_followers: int | None = None  # follows gained in the period
+    lost_followers: int | None = None  # unfollows in the period
+    page_views: int | None = None
+    engaged_accounts: int | None = None
+    missing: list[str] = Field(default_factory=list, description="fields asked for that the platform did not give")
+
+    def values(self) -> dict[str, int | None]:
+        return {name: getattr(self, name) for name in METRIC_FIELDS}
 
 
 class SocialEvent(_Model):
@@ -124,6 +158,23 @@ class SocialEvent(_Model):
     @property
     def partition_key(self) -> bytes:
         return thread_key(self.platform, self.account_id, self.thread_id)
+
+
+def metric_snapshot_id(platform: Platform | str, account_id: str, item_id: str, metric_set: str, period: str,
+                       day: date) -> str:
+    """The fact a metric snapshot is about: every version of it (re-polls) shares this id."""
+    return deterministic_id("metric", Platform(platform).value, account_id, item_id, metric_set, period,
+                            day.isoformat())
+
+
+def metric_event_id(snapshot: MetricSnapshot) -> str:
+    """The id of one version: the same figures polled again give the same id (consumers dedupe)."""
+    if snapshot.snapshot_id is None:
+        raise ValueError("a versioned snapshot needs its snapshot_id")
+    figures = ",".join(f"{name}={value}" for name, value in snapshot.values().items() if value is not None)
+    published = snapshot.published_at.isoformat() if snapshot.published_at else ""
+    return deterministic_id("metric-version", snapshot.snapshot_id, figures, ",".join(sorted(snapshot.missing)),
+                            published)
 
 
 def thread_key(platform: Platform | str, account_id: str, thread_id: str) -> bytes:
@@ -171,6 +222,8 @@ class AccountRecord(_Model):
     response_calendar: Literal["business", "always_open"] = "business"
     response_target_hours: float = 24.0
     moderation_policy: str | None = Field(default=None, description="name of a per-account policy override")
+    department_email: str | None = Field(default=None, description="where the department's monthly report and "
+                                         "publishing notices go")
     updated_at: UtcDatetime | None = None
 
     @property
@@ -180,6 +233,40 @@ class AccountRecord(_Model):
 
 def account_key(platform: Platform | str, external_id: str) -> bytes:
     return f"{Platform(platform).value}:{external_id}".encode()
+
+
+# --- insights polling (social.insights.v1, compacted) ---------------------------------------------
+
+
+class PollState(StrEnum):
+    OK = "ok"
+    NO_TOKEN = "no_token"  # not polled: the inventory has the account, the poller no token for it
+    TOKEN_EXPIRED = "token_expired"  # the platform refused the token (Graph 190, HTTP 401)
+    RATE_LIMITED = "rate_limited"  # waiting until the platform lets us in again
+    FAILING = "failing"  # outage or an answer we could not read; retried next cycle
+
+
+class InsightsPollStatus(_Model):
+    """How polling one account's insights goes: the latest record per account (compacted topic).
+
+    `covered_until` is the last day whose figures were all read: after a restart or an outage the
+    poller starts from there (minus the re-poll window), so no day is skipped.
+    """
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    platform: Platform
+    account_id: str
+    state: PollState
+    detail: str | None = None
+    covered_until: date | None = None
+    last_success_at: UtcDatetime | None = None
+    retry_after: UtcDatetime | None = None
+    missing_metrics: list[str] = Field(default_factory=list, description="platform metrics it refused as invalid")
+    updated_at: UtcDatetime
+
+    @property
+    def key(self) -> bytes:
+        return account_key(self.platform, self.account_id)
 
 
 # --- moderation (social.moderation.v1) -----------------------------------------------------------

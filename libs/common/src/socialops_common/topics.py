@@ -10,6 +10,7 @@ DEADLETTER = "social.deadletter.v1"  # what could not be handled, with the reaso
 MODERATION = "social.moderation.v1"  # moderation decisions (and reviewers' overrides)
 ACTIONS = "social.actions.v1"  # platform action commands and their outcomes
 SLA = "social.sla.v1"  # SLA state changes
+INSIGHTS = "social.insights.v1"  # insights polling status per account, compacted, keyed by platform:external_id
 
 
 @dataclass(frozen=True)
@@ -26,4 +27,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(MODERATION, 12, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
     TopicSpec(ACTIONS, 6, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
     TopicSpec(SLA, 12, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
+    TopicSpec(INSIGHTS, 1, {"cleanup.policy": "compact"}),
 )
