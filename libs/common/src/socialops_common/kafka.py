@@ -10,7 +10,7 @@ import asyncio
 import base64
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -129,3 +129,47 @@ async def ensure_topics(
         finally:
             await admin.close()
     raise RuntimeError(f"could not create topics on {bootstrap}: {last_error!r}")
+
+
+async def read_compacted(bootstrap: str, topic: str, timeout_s: float = 30.0) -> dict[bytes, bytes]:
+    """The latest value of every key of a compacted topic, read from the beginning to its end now.
+
+    For state a process keeps on Kafka instead of a database (the insights poller's progress):
+    tombstones (None values) remove the key. No consumer group: nothing is committed.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    latest: dict[bytes, bytes] = {}
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - a topic created moments ago
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return latest
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        async def behind() -> bool:
+            for partition in partitions:
+                if await consumer.position(partition) < ends[partition]:
+                    return True
+            return False
+
+        while await behind():
+            if loop.time() > deadline:
+                raise TimeoutError(f"{topic} not read to its end in {timeout_s}s")
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                for record in records:
+                    if record.key is None:
+                        continue
+                    if record.value is None:
+                        latest.pop(record.key, None)
+                    else:
+                        latest[record.key] = record.value
+    finally:
+        await consumer.stop()
+    return latest

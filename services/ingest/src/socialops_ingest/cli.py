@@ -1,4 +1,4 @@
-"""`socialops-ingest`: serve the webhooks, publish the account inventory, import, simulate."""
+"""`socialops-ingest`: serve the webhooks, poll the insights, publish the account inventory, import, simulate."""
 
 from __future__ import annotations
 
@@ -17,6 +17,42 @@ def _serve(args: argparse.Namespace, settings: IngestSettings) -> int:
     configure_logging("ingest", settings.log_level, settings.log_format)
     return serve_http(create_app(settings), host=args.host or settings.http_host,
                       port=args.port or settings.http_port, log_config=None, access_log=False)
+
+
+def _poll(args: argparse.Namespace, settings: IngestSettings) -> int:
+    configure_logging("insights", settings.log_level, settings.log_format)
+    if args.once:
+        from .insights.config import load_config
+        from .insights.poller import InsightsPoller
+        from .publisher import EventPublisher
+
+        async def once() -> str:
+            publisher = EventPublisher(settings, timeout_s=max(settings.publish_timeout_s, 10.0), service="insights")
+            poller = InsightsPoller(settings, publisher, load_config(settings.insights_metrics_file))
+            try:
+                await poller.restore()
+                return (await poller.run_cycle()).summary()
+            finally:
+                await poller.http.close()
+                await publisher.stop()
+
+        print(asyncio.run(once()))
+        return 0
+    from .insights.service import create_poller_app
+
+    return serve_http(create_poller_app(settings), host=args.host or settings.http_host,
+                      port=args.port or 8085, log_config=None, access_log=False)
+
+
+def _fake_platforms(args: argparse.Namespace, settings: IngestSettings) -> int:
+    import uvicorn
+
+    from .accounts import load_inventory
+    from .insights.fakes import FakePlatforms
+
+    fakes = FakePlatforms(load_inventory(args.file or settings.accounts_file))
+    uvicorn.run(fakes.app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off")
+    return 0
 
 
 def _accounts_publish(args: argparse.Namespace, settings: IngestSettings) -> int:
@@ -62,6 +98,18 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=None, help="default: SOCIALOPS_HTTP_PORT or 8080")
     serve.add_argument("--host", default=None, help="default: SOCIALOPS_HTTP_HOST or 127.0.0.1 (containers pass 0.0.0.0)")
     serve.set_defaults(handler=_serve)
+
+    poll = commands.add_parser("poll", help="poll the platforms' insights APIs on a schedule (serves /metrics)")
+    poll.add_argument("--port", type=int, default=None, help="default: 8085")
+    poll.add_argument("--host", default=None, help="default: SOCIALOPS_HTTP_HOST or 0.0.0.0")
+    poll.add_argument("--once", action="store_true", help="one cycle over the inventory, then exit")
+    poll.set_defaults(handler=_poll)
+
+    fakes = commands.add_parser("fake-platforms", help="local servers speaking the four insights APIs (development)")
+    fakes.add_argument("--port", type=int, default=8089)
+    fakes.add_argument("--host", default="127.0.0.1")
+    fakes.add_argument("--file", default=None, help="the inventory whose accounts they know (default: SOCIALOPS_ACCOUNTS_FILE)")
+    fakes.set_defaults(handler=_fake_platforms)
 
     accounts = commands.add_parser("accounts", help="the account inventory")
     accounts_commands = accounts.add_subparsers(dest="accounts_command", required=True)
