@@ -2,8 +2,9 @@
 
 Starts the broker on 127.0.0.1:9092, finds or starts PostgreSQL, creates the topics and the
 `socialops` database, a local SMTP mailbox on 127.0.0.1:1025 (messages saved under `var/mail/`,
-standing in for the registrar's inbox), then every service whose command is installed, and
-prints where each is. Local-only secrets and tokens come from `config/local.env`.
+standing in for the registrar's inbox), then every service whose command is installed (and local
+servers speaking the platforms' insights APIs, which the insights poller reads), and prints where
+each is. Local-only secrets and tokens come from `config/local.env`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class ServiceSpec:
     name: str
     command: str  # console script installed by the service's package
     port: int
+    subcommand: str = "serve"
 
 
 SERVICES = (
@@ -36,6 +38,9 @@ SERVICES = (
     ServiceSpec("sla", "socialops-sla", 8082),
     ServiceSpec("archive", "socialops-archive", 8083),
     ServiceSpec("console", "socialops-console", 8084),
+    # local servers speaking the platforms' insights APIs, and the poller reading them (issue 15)
+    ServiceSpec("platforms", "socialops-ingest", 8089, "fake-platforms"),
+    ServiceSpec("insights", "socialops-ingest", 8085, "poll"),
 )
 # The local OpenID Connect provider people sign in with (socialops_common.local_idp); the issuer in
 # config/local.env names this port.
@@ -146,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         env_for = dict(env, SOCIALOPS_HTTP_PORT=str(spec.port))
         # Loopback only: the local settings are demo secrets and shared tokens, not for the network.
         processes.append((spec, subprocess.Popen(
-            [command, "serve", "--host", "127.0.0.1", "--port", str(spec.port)], env=env_for)))
+            [command, spec.subcommand, "--host", "127.0.0.1", "--port", str(spec.port)], env=env_for)))
     for spec, process in processes:
         try:
             wait_for_port("127.0.0.1", spec.port, timeout=60)

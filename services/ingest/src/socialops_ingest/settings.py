@@ -27,6 +27,9 @@ class IngestSettings(CommonSettings):
     # LinkedIn member token of a Page admin (rw_organization_admin), an X bearer or user-context
     # token. An account without one is not polled (the report says so).
     insights_tokens: dict[str, str] = Field(default_factory=dict)
+    # ... or (and) a JSON file of the same shape, read again every cycle: a renewed token is used
+    # without a restart (mount it as a secret in production).
+    insights_tokens_file: str | None = None
     insights_graph_url: str = "https://graph.facebook.com/v25.0"
     insights_linkedin_url: str = "https://api.linkedin.com/rest"
     insights_linkedin_version: str = "202610"  # LinkedIn-Version header (YYYYMM; versions sunset after a year)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,6 +95,21 @@ class InsightsPoller:
 
         return load_inventory(self.settings.accounts_file)
 
+    def tokens(self) -> dict[str, str]:
+        """The configured tokens, the file's (read now) over the environment's."""
+        tokens = dict(self.settings.insights_tokens)
+        if self.settings.insights_tokens_file:
+            from ..accounts import inventory_path
+
+            try:
+                document = json.loads(inventory_path(self.settings.insights_tokens_file).read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as error:
+                log.error("the insights token file cannot be read: polling with the environment's tokens",
+                          path=self.settings.insights_tokens_file, error=repr(error))
+            else:
+                tokens.update({str(k): str(v) for k, v in document.items()} if isinstance(document, dict) else {})
+        return tokens
+
     async def restore(self) -> int:
         """Read back every account's last status (and the rate limits still in force)."""
         for key, value in (await read_compacted(self.settings.kafka_bootstrap, INSIGHTS)).items():
@@ -110,11 +126,12 @@ class InsightsPoller:
     async def run_cycle(self) -> CycleReport:
         report = CycleReport()
         accounts = [a for a in self._inventory() if a.status is AccountStatus.ACTIVE]
+        tokens = self.tokens()
         limit = asyncio.Semaphore(max(1, self.settings.insights_concurrency))
 
         async def one(record: AccountRecord) -> None:
             async with limit:
-                status, published = await self.poll_account(record)
+                status, published = await self.poll_account(record, tokens.get(record.key.decode()))
                 report.polled[record.key.decode()] = status.state
                 report.snapshots += published
 
@@ -122,12 +139,11 @@ class InsightsPoller:
         metrics.INSIGHTS_LAST_CYCLE.set(self.clock().timestamp())
         return report
 
-    async def poll_account(self, record: AccountRecord) -> tuple[InsightsPollStatus, int]:
+    async def poll_account(self, record: AccountRecord, token: str | None) -> tuple[InsightsPollStatus, int]:
         key, platform = record.key, record.platform
         previous = self.statuses.get(key)
         covered = previous.covered_until if previous else None
         now = self.clock()
-        token = self.settings.insights_tokens.get(key.decode())
         if not token:
             return await self._settle(record, PollState.NO_TOKEN, now, covered, previous,
                                       detail="no access token is configured: not polled"), 0
