@@ -22,9 +22,9 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-import aiosmtplib
 import asyncpg
 import structlog
+from socialops_common.mail import retry_delay, send_mail
 
 from . import metrics
 from .settings import ArchiveSettings
@@ -33,11 +33,6 @@ from .snapshot import ShownItem, ThreadSnapshot, render_pdf, render_png
 log = structlog.get_logger("archive.registration")
 
 NEIGHBOURS = 2  # comments shown before and after the removed one
-
-
-def retry_delay(attempts: int, base_s: float, max_s: float) -> float:
-    """Exponential backoff: base, 2×base, 4×base … capped."""
-    return min(max_s, base_s * 2 ** max(0, attempts - 1))
 
 
 async def load_thread_snapshot(connection: asyncpg.Connection, registration_id: int) -> ThreadSnapshot | None:
@@ -289,16 +284,7 @@ class RegistrationDesk:
         stem = row["number"].replace(" ", "_").replace("/", "-")
         message.add_attachment(bytes(row["pdf"]), maintype="application", subtype="pdf", filename=f"{stem}.pdf")
         message.add_attachment(bytes(row["png"]), maintype="image", subtype="png", filename=f"{stem}.png")
-        await aiosmtplib.send(
-            message,
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_user,
-            password=s.smtp_password,
-            use_tls=s.smtp_tls,
-            start_tls=s.smtp_starttls if not s.smtp_tls else None,
-            timeout=s.smtp_timeout_s,
-        )
+        await send_mail(message, s)
 
 
 def render_snapshot(snapshot: ThreadSnapshot, created: datetime) -> tuple[bytes, bytes]:

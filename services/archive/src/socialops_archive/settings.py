@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import tempfile
 
+from socialops_common.mail import SmtpSettings
 from socialops_common.settings import CommonSettings
 
 
-class ArchiveSettings(CommonSettings):
+class ArchiveSettings(SmtpSettings, CommonSettings):
     archive_group_id: str = "socialops-archive"
     archive_batch_size: int = 1000
     archive_batch_timeout_ms: int = 200
@@ -18,13 +19,7 @@ class ArchiveSettings(CommonSettings):
     registration_series: str = "KS"
     registrar_address: str = "registrator@example.se"
     sender_address: str = "arkiv@socialops.local"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_tls: bool = False  # implicit TLS (SMTPS)
-    smtp_starttls: bool = False
-    smtp_timeout_s: float = 15.0
+    # SMTP (smtp_host, smtp_port, ..., mail_retry_base_s, mail_retry_max_s): socialops_common.mail
     # Optional: also write each snapshot's PDF/PNG here (they are always kept in the database).
     snapshot_dir: str | None = None
     # An unknown item is rendered anyway after this long (its events may arrive late, or never).
@@ -32,8 +27,6 @@ class ArchiveSettings(CommonSettings):
     # Niceness of the snapshot render process (0-19): higher yields the CPU to the live pipeline.
     snapshot_render_nice: int = 10
     outbox_poll_s: float = 1.0
-    mail_retry_base_s: float = 5.0
-    mail_retry_max_s: float = 3600.0
     # Where export packages are written (set it in production: the packages are deliverables).
     export_dir: str = os.path.join(tempfile.gettempdir(), "socialops-archive-exports")
     capture_interval_s: float = 3600.0

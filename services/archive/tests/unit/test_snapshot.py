@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from PIL import Image
 from socialops_archive.queries import SearchFilters, build_search
-from socialops_archive.registration import retry_delay
 from socialops_archive.snapshot import ShownItem, ThreadSnapshot, render_pdf, render_png
 from socialops_archive.store import registration_number
+from socialops_common.mail import retry_delay
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -2,13 +2,20 @@
 
 The city promises "Vi svarar inom 24 timmar under arbetstid, vardagar 8-17"
 (seeds/001_206af399bca50804.txt, "Svara så fort som möjligt"). This process:
-- consumes `social.events.v1`, `social.moderation.v1` and `social.accounts.v1` and tracks every
+- consumes `social.events.v1`, `social.moderation.v1`, `social.accounts.v1` (and the insights
+  poller's status, `social.insights.v1`) and tracks every
   item that needs an answer (`tracker.py`) against the account's working calendar (`calendar.py`);
 - moves items to at risk and breached when their instants come, with no new events needed
   (`SlaService.schedule`), and publishes every state change on `social.sla.v1` through an outbox;
-- serves `/metrics` (Prometheus), `/healthz`, `/readyz`, `GET /reports/monthly?month=YYYY-MM`,
-  `GET /items/{event_id}` and `POST /items/{event_id}/no-answer-needed` (an access token of the
-  city's identity provider with the `read_inbox` / `answer` right; socialops_common.identity).
+- follows the accounts up (`followup.py`): monthly KPIs from the insights poller's metric snapshots
+  (`social.events.v1`) and our own events, accounts that go quiet (notices to the department,
+  escalation to the communication department), the monthly report (`report.py`, `report_pdf.py`)
+  e-mailed on the second working day of each month (`mailing.py`);
+- serves `/metrics` (Prometheus), `/healthz`, `/readyz`, `GET /reports/monthly?month=YYYY-MM`
+  `[&account=platform:id|&department=name]` (JSON) and `GET /reports/monthly.pdf` (the same scopes),
+  `GET /accounts/publishing[?status=flagged|escalated]`, `GET /items/{event_id}` and
+  `POST /items/{event_id}/no-answer-needed` (an access token of the city's identity provider with
+  the `read_inbox` / `answer` right; socialops_common.identity).
 
 Run: `socialops-sla serve --port 8082`.
 """
@@ -40,11 +47,12 @@ from socialops_common.observability import (
 from socialops_common.oidc import authenticate, install_identity
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import Clock, SlaSettings, SystemClock
 from .metrics import SlaMetrics
+from .report import UnknownScope
 from .service import SUBSCRIBED, NotFound, SlaService
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -87,6 +95,7 @@ class SlaRuntime:
             asyncio.create_task(service.schedule(), name="sla-schedule"),
             asyncio.create_task(service.relay(), name="sla-outbox"),
             asyncio.create_task(service.refresh_forever(), name="sla-gauges"),
+            asyncio.create_task(service.mail.run(service.plan_monthly_reports), name="sla-mail"),
         ]
         if self.registry is REGISTRY:  # the lag gauge lives in the process-wide registry
             self._lag = LagMonitor(settings.kafka_bootstrap, settings.sla_consumer_group, list(SUBSCRIBED))
@@ -135,11 +144,41 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
             raise RuntimeError("service not started")
         return runtime.service
 
-    async def monthly(request: Request) -> JSONResponse:
+    def report_query(request: Request) -> tuple[str, dict[str, str | None]] | JSONResponse:
         month = request.query_params.get("month", "")
         if not MONTH.match(month):
             return JSONResponse({"error": "month must be YYYY-MM"}, status_code=400)
-        return JSONResponse(await service().monthly_report(month))
+        account, department = request.query_params.get("account"), request.query_params.get("department")
+        if account and department:
+            return JSONResponse({"error": "ask for an account or a department, not both"}, status_code=400)
+        return month, {"account": account, "department": department}
+
+    async def monthly(request: Request) -> Response:
+        query = report_query(request)
+        if isinstance(query, JSONResponse):
+            return query
+        try:
+            return JSONResponse(await service().monthly_report(query[0], **query[1]))
+        except UnknownScope as error:
+            return JSONResponse({"error": str(error)}, status_code=404)
+
+    async def monthly_pdf(request: Request) -> Response:
+        query = report_query(request)
+        if isinstance(query, JSONResponse):
+            return query
+        month, scope = query
+        try:
+            pdf = await service().monthly_report_pdf(month, **scope)
+        except UnknownScope as error:
+            return JSONResponse({"error": str(error)}, status_code=404)
+        name = f"manadsrapport-{month}.pdf"
+        return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+    async def publishing(request: Request) -> JSONResponse:
+        status = request.query_params.get("status")
+        if status not in (None, "active", "flagged", "escalated"):
+            return JSONResponse({"error": "status is active, flagged or escalated"}, status_code=400)
+        return JSONResponse({"accounts": await service().publishing(status)})
 
     async def person_with(request: Request, permission: Permission) -> Person | JSONResponse:
         person = await authenticate(request)
@@ -184,6 +223,8 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
         metrics_route(runtime.registry),
         *runtime.health.routes(),
         Route("/reports/monthly", monthly, methods=["GET"]),
+        Route("/reports/monthly.pdf", monthly_pdf, methods=["GET"]),
+        Route("/accounts/publishing", publishing, methods=["GET"]),
         Route("/items/{event_id}", item, methods=["GET"]),
         Route("/items/{event_id}/no-answer-needed", no_answer_needed, methods=["POST"]),
     ]

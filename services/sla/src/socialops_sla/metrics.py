@@ -44,13 +44,30 @@ DATABASE_GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
         "1 when the account published fewer than the minimum posts in the last 7 days", ITEM_LABELS),
     "socialops_sla_account_inactive_weeks": (
         "Consecutive 7-day windows in which the account published fewer than the minimum", ITEM_LABELS),
+    "socialops_sla_account_quiet": (
+        "1 while the account is flagged for publishing too rarely (fewer than the minimum a week over the period)",
+        ITEM_LABELS),
     "socialops_sla_account_review_required": (
-        "1 when the account has been inactive long enough to be reported for review", ITEM_LABELS),
-    "socialops_channel_reach": ("Reach of the channel this month so far (people)", ITEM_LABELS),
-    "socialops_channel_interactions": ("Interactions on the channel this month so far", ITEM_LABELS),
-    "socialops_channel_followers": ("Followers of the channel at the latest snapshot this month", ITEM_LABELS),
-    "socialops_channel_new_followers": ("Followers gained this month so far", ITEM_LABELS),
+        "1 when a second quiet period escalated the account to the communication department", ITEM_LABELS),
+    "socialops_channel_reach_daily_average": (
+        "Average daily reach this month (people a day; the platform has no monthly figure)", ITEM_LABELS),
+    "socialops_channel_reach_month": ("The platform's own unique reach this month so far (people)", ITEM_LABELS),
+    "socialops_channel_interactions": (
+        "Reactions, comments, shares and saves on the posts published this month", ITEM_LABELS),
+    "socialops_channel_followers": ("Followers of the channel at the latest figure this month", ITEM_LABELS),
+    "socialops_channel_new_followers": (
+        "Followers gained this month so far (X: the net change of the follower count)", ITEM_LABELS),
     "socialops_channel_engagement_ratio": ("Interactions this month divided by followers", ITEM_LABELS),
+    "socialops_channel_engagement_by_reach_ratio": (
+        "Interactions on this month's posts divided by those posts' reach", ITEM_LABELS),
+    "socialops_channel_link_clicks": ("Link clicks on the posts published this month", ITEM_LABELS),
+    "socialops_channel_video_views": ("Video views of the posts published this month", ITEM_LABELS),
+    "socialops_channel_posts_per_week": ("Posts a week over the quiet period (default the last 4 weeks)", ITEM_LABELS),
+    "socialops_channel_late_friday_posts": ("Posts published on a Friday from 15:00 this month", ITEM_LABELS),
+    "socialops_channel_insights_state": (
+        "1 for the insights poller's state of the account (ok, no_token, token_expired, rate_limited, failing, "
+        "no_status)", ("state", *ITEM_LABELS)),
+    "socialops_sla_mail_pending": ("E-mails waiting to be sent, by kind", ("kind",)),
     "socialops_sla_outbox_pending_changes": ("State changes written but not yet published to Kafka", ()),
 }
 
@@ -108,5 +125,12 @@ class SlaMetrics:
         self.scheduler_last_run = Gauge(
             "socialops_sla_scheduler_last_run_timestamp_seconds", "When the scheduler last ran (unix time)",
             registry=registry)
+        self.publishing_notices = Counter(
+            "socialops_sla_publishing_notices", "Publishing status changes (flagged, escalated, cleared)",
+            ["kind"], registry=registry)
+        self.mail_sent = Counter("socialops_sla_mail_sent", "E-mails the relay accepted, by kind", ["kind"],
+                                 registry=registry)
+        self.mail_failed = Counter("socialops_sla_mail_failed", "E-mail attempts the relay refused or missed, by kind",
+                                   ["kind"], registry=registry)
         self.database_gauges = DatabaseGauges()
         registry.register(self.database_gauges)

@@ -33,8 +33,10 @@ from socialops_common.events import (
     AccountStatus,
     Actor,
     EventKind,
+    InsightsPollStatus,
     ModerationDecision,
     Platform,
+    PollState,
     SlaState,
     SlaStateChange,
     SocialEvent,
@@ -42,17 +44,37 @@ from socialops_common.events import (
 from socialops_common.kafka import dead_letter, publish_dead_letter
 from socialops_common.observability import database_reachable, kafka_reachable
 from socialops_common.resilience import Backoff, BatchGuard, all_answer
-from socialops_common.topics import ACCOUNTS, EVENTS, MODERATION, SLA
+from socialops_common.topics import ACCOUNTS, EVENTS, INSIGHTS, MODERATION, SLA
 
-from .calendar import ResponsePromise
+from .calendar import STOCKHOLM, ResponsePromise
 from .config import Clock, SlaSettings
-from .followup import Snapshot, is_late_friday, month_bounds, monthly_kpis, publishing_status
+from .followup import (
+    WEEK,
+    PublishingState,
+    evaluate_publishing,
+    is_late_friday,
+    months_back,
+    publishing_status,
+)
+from .mailing import MailDesk, monthly_report_mail, publishing_notice, report_due
 from .metrics import SlaMetrics
+from .report import (
+    CITY,
+    TREND_MONTHS,
+    PollView,
+    ReportData,
+    load_figures,
+    report_data,
+    report_json,
+    scope_for,
+)
+from .report_pdf import headline, render_report
+from .snapshots import SnapshotRows
 from .store import SlaStore, migrate
 from .tracker import REMOVAL_KINDS, Item, Tracker
 
 log = structlog.get_logger("sla")
-SUBSCRIBED = (EVENTS, MODERATION, ACCOUNTS)
+SUBSCRIBED = (EVENTS, MODERATION, ACCOUNTS, INSIGHTS)
 UNKNOWN_DEPARTMENT = "unknown"
 UNLISTED_ACCOUNT = "unlisted"
 
@@ -64,7 +86,7 @@ class NotFound(LookupError):
 @dataclass
 class Parsed:
     topic: str
-    message: SocialEvent | ModerationDecision | AccountRecord
+    message: SocialEvent | ModerationDecision | AccountRecord | InsightsPollStatus
 
 
 class SlaService:
@@ -77,6 +99,8 @@ class SlaService:
         self.clock = clock
         self.metrics = metrics
         self.accounts: dict[tuple[str, str], AccountRecord] = {}
+        self.mail = MailDesk(pool, settings, metrics)
+        self._kpis_at: datetime | None = None
         self.tracker = Tracker(self.promise_for)
         self._lock = asyncio.Lock()  # one writer of item state per process (rows are locked too)
         self._outbox_wakeup = asyncio.Event()
@@ -106,6 +130,7 @@ class SlaService:
                 platform=row["platform"], external_id=row["external_id"], name=row["name"],
                 department=row["department"], status=row["status"], start_date=row["start_date"],
                 response_calendar=row["response_calendar"], response_target_hours=row["response_target_hours"],
+                department_email=row["department_email"],
             )
             self.accounts[(record.platform.value, record.external_id)] = record
 
@@ -135,6 +160,8 @@ class SlaService:
             return Parsed(record.topic, ModerationDecision.model_validate_json(record.value))
         if record.topic == ACCOUNTS:
             return Parsed(record.topic, AccountRecord.model_validate_json(record.value))
+        if record.topic == INSIGHTS:
+            return Parsed(record.topic, InsightsPollStatus.model_validate_json(record.value))
         raise ValueError(f"not subscribed to {record.topic}")
 
     async def handle_records(self, records: Sequence[ConsumerRecord]) -> list[SlaStateChange]:
@@ -163,11 +190,16 @@ class SlaService:
             for record in accounts:
                 self.accounts[(record.platform.value, record.external_id)] = record  # type: ignore[union-attr]
                 outcomes.append((ACCOUNTS, "applied"))
-            ids = [self._message_id(p) for p in parsed if not isinstance(p.message, AccountRecord)]
+            # the poller's status per account: the latest record wins (compacted topic, idempotent)
+            statuses = [p.message for p in parsed if isinstance(p.message, InsightsPollStatus)]
+            await self.store.save_insights_status(conn, statuses)  # type: ignore[arg-type]
+            outcomes += [(INSIGHTS, "applied")] * len(statuses)
+            state_records = (AccountRecord, InsightsPollStatus)
+            ids = [self._message_id(p) for p in parsed if not isinstance(p.message, state_records)]
             fresh = await self.store.first_seen(conn, ids)
             todo: list[Parsed] = []
             for p in parsed:
-                if isinstance(p.message, AccountRecord):
+                if isinstance(p.message, state_records):
                     continue
                 message_id = self._message_id(p)
                 if message_id in fresh:
@@ -179,7 +211,7 @@ class SlaService:
             items = {(m.platform.value, m.account_id, m.item_id) for m in (p.message for p in todo)}  # type: ignore[union-attr]
             ledger = await self.store.load_ledger(conn, threads, items)
             posts: list[tuple] = []
-            snapshots: list[tuple] = []
+            snapshots = SnapshotRows()
             removal_threads: dict[tuple[str, str, str], str] = {}
             for p in todo:
                 message = p.message
@@ -193,21 +225,19 @@ class SlaService:
                     posts.append((message.platform.value, message.account_id, message.item_id, message.event_id,
                                   message.occurred_at, late))
                 elif message.kind is EventKind.METRICS_SNAPSHOT:
-                    if message.metrics is None or message.item_id != message.account_id:
-                        outcomes.append((p.topic, "ignored"))  # post-level: not a channel KPI
+                    if not snapshots.add(message):
+                        outcomes.append((p.topic, "ignored"))  # no day or level: not a KPI figure
                         continue
-                    m = message.metrics
-                    snapshots.append((message.event_id, message.platform.value, message.account_id,
-                                      message.occurred_at, m.period, m.reach, m.impressions, m.interactions,
-                                      m.followers))
                 else:
                     if message.kind in REMOVAL_KINDS:
                         removal_threads[(message.platform.value, message.account_id, message.item_id)] = message.thread_id
                     changes += self.tracker.on_event(ledger, message, now)
                 outcomes.append((p.topic, "applied"))
             await self.store.save_ledger(conn, ledger, removal_threads)
-            late_friday = await self.store.save_posts(conn, posts)
-            await self.store.save_snapshots(conn, snapshots)
+            late_friday = await self.store.save_posts(conn, posts + snapshots.posts())
+            await self.store.save_account_days(conn, snapshots.day_rows())
+            await self.store.save_account_months(conn, snapshots.month_rows())
+            await self.store.save_post_figures(conn, snapshots.post_rows())
             await self.store.add_to_outbox(conn, changes)
         # committed: count it, and wake the publisher and the scheduler (new deadlines may be near)
         for topic, outcome in outcomes:
@@ -359,7 +389,7 @@ class SlaService:
             self._outbox_wakeup.set()
         return item, changes
 
-    # --- gauges and reports -----------------------------------------------------------------------
+    # --- gauges -----------------------------------------------------------------------------------
 
     async def refresh_gauges(self) -> None:
         now = self.clock.now()
@@ -380,13 +410,13 @@ class SlaService:
         gauges.replace("socialops_sla_compliance_ratio", compliance)
         gauges.replace("socialops_sla_response_rate_ratio", response_rate)
 
-        weeks = max(1, self.settings.sla_inactive_review_weeks)
+        weeks = max(1, self.settings.sla_quiet_period_weeks)
         posts: dict[tuple[str, str], list[datetime]] = {}
         for r in await self.store.posts_since(now - timedelta(days=7 * weeks)):
             posts.setdefault((r["platform"], r["account_id"]), []).append(r["published_at"])
         frequency: dict[str, dict[tuple[str, ...], float]] = {
             name: {} for name in ("socialops_sla_account_posts_last_7_days", "socialops_sla_account_inactive",
-                                  "socialops_sla_account_inactive_weeks", "socialops_sla_account_review_required")
+                                  "socialops_sla_account_inactive_weeks", "socialops_channel_posts_per_week")
         }
         for (platform, account_id), record in self.accounts.items():
             if record.status is AccountStatus.CLOSED:
@@ -396,42 +426,66 @@ class SlaService:
                 since = datetime.combine(record.start_date, datetime.min.time(), now.tzinfo)
             status = publishing_status(posts.get((platform, account_id), []), now,
                                        min_posts_per_week=self.settings.sla_min_posts_per_week,
-                                       review_after_weeks=weeks, active_since=since)
+                                       weeks=weeks, active_since=since)
             labels = self.labels(platform, account_id, record.department)
             frequency["socialops_sla_account_posts_last_7_days"][labels] = status.posts_last_7_days
             frequency["socialops_sla_account_inactive"][labels] = float(status.inactive)
             frequency["socialops_sla_account_inactive_weeks"][labels] = status.inactive_weeks
-            frequency["socialops_sla_account_review_required"][labels] = float(status.review)
+            frequency["socialops_channel_posts_per_week"][labels] = len(posts.get((platform, account_id), [])) / weeks
         for name, values in frequency.items():
             gauges.replace(name, values)
 
-        month = now.astimezone(ResponsePromise().calendar.tz).strftime("%Y-%m")
-        kpis = {name: {} for name in ("socialops_channel_reach", "socialops_channel_interactions",
-                                      "socialops_channel_followers", "socialops_channel_new_followers",
-                                      "socialops_channel_engagement_ratio")}
-        for (platform, account_id), result in (await self._channel_kpis(month)).items():
-            record = self.accounts.get((platform, account_id))
-            labels = self.labels(platform, account_id, record.department if record else None)
-            for name, value in (("socialops_channel_reach", result.reach),
-                                ("socialops_channel_interactions", result.interactions),
-                                ("socialops_channel_followers", result.followers),
-                                ("socialops_channel_new_followers", result.new_followers),
-                                ("socialops_channel_engagement_ratio", result.engagement_rate)):
-                if value is not None:
-                    kpis[name][labels] = float(value)
-        for name, values in kpis.items():
-            gauges.replace(name, values)
+        if self._kpis_due(now):
+            await self.evaluate_publishing()
+            await self.refresh_channel_gauges(now)
         gauges.replace("socialops_sla_outbox_pending_changes", {(): float(await self.store.outbox_pending())})
+        gauges.replace("socialops_sla_mail_pending", {(k,): float(n) for k, n in (await self.store.mail_pending()).items()})
         # topics keep 30 days (socialops_common.topics): ids older than that cannot come again
         await self.store.prune_seen(datetime.now(UTC) - timedelta(days=35))
 
-    async def _channel_kpis(self, month: str) -> dict[tuple[str, str], Any]:
-        _, end = month_bounds(month)
-        by_account: dict[tuple[str, str], list[Snapshot]] = {}
-        for r in await self.store.snapshots_until(end):
-            by_account.setdefault((r["platform"], r["account_id"]), []).append(Snapshot(
-                r["taken_at"], r["period"], r["reach"], r["impressions"], r["interactions"], r["followers"]))
-        return {key: monthly_kpis(snaps, month) for key, snaps in by_account.items()}
+    def _kpis_due(self, now: datetime) -> bool:
+        """The channel KPIs and quiet accounts are computed every `sla_kpi_refresh_seconds` (they read
+        months of figures), the other gauges every `sla_refresh_seconds`."""
+        if self._kpis_at is not None and (now - self._kpis_at).total_seconds() < self.settings.sla_kpi_refresh_seconds:
+            return False
+        self._kpis_at = now
+        return True
+
+    async def refresh_channel_gauges(self, now: datetime) -> None:
+        month = now.astimezone(STOCKHOLM).strftime("%Y-%m")
+        data = await self.report(month, months=2)  # the month before gives X its net new followers
+        names = ("socialops_channel_reach_daily_average", "socialops_channel_reach_month",
+                 "socialops_channel_interactions", "socialops_channel_followers", "socialops_channel_new_followers",
+                 "socialops_channel_engagement_ratio", "socialops_channel_engagement_by_reach_ratio",
+                 "socialops_channel_link_clicks", "socialops_channel_video_views",
+                 "socialops_channel_late_friday_posts")
+        kpis: dict[str, dict[tuple[str, ...], float]] = {name: {} for name in names}
+        for c in data.channels:
+            record = self.accounts.get((c.platform, c.account_id))
+            labels = self.labels(c.platform, c.account_id, record.department if record else None)
+            values = {
+                "socialops_channel_reach_daily_average": c.reach if c.reach_basis == "daily_average" else None,
+                "socialops_channel_reach_month": c.reach if c.reach_basis == "month" else None,
+                "socialops_channel_interactions": c.interactions, "socialops_channel_followers": c.followers,
+                "socialops_channel_new_followers": c.new_followers,
+                "socialops_channel_engagement_ratio": c.engagement_rate,
+                "socialops_channel_engagement_by_reach_ratio": c.engagement_rate_by_reach,
+                "socialops_channel_link_clicks": c.link_clicks, "socialops_channel_video_views": c.video_views,
+                "socialops_channel_late_friday_posts": c.events.late_friday_posts,
+            }
+            for name, value in values.items():
+                if value is not None:
+                    kpis[name][labels] = float(value)
+        for name, values in kpis.items():
+            self.metrics.database_gauges.replace(name, values)
+        states: dict[tuple[str, ...], float] = {}
+        for (platform, account_id), record in self.accounts.items():
+            if record.status is AccountStatus.ACTIVE:
+                poll = data.polling.get((platform, account_id))
+                current = poll.state if poll else "no_status"
+                for state in (*(s.value for s in PollState), "no_status"):
+                    states[(state, *self.labels(platform, account_id, record.department))] = float(state == current)
+        self.metrics.database_gauges.replace("socialops_channel_insights_state", states)
 
     async def refresh_forever(self) -> None:
         while True:
@@ -443,62 +497,130 @@ class SlaService:
                 log.exception("gauge refresh failed")
             await asyncio.sleep(self.settings.sla_refresh_seconds)
 
-    async def monthly_report(self, month: str) -> dict[str, Any]:
-        """`GET /reports/monthly?month=YYYY-MM`: KPIs and the answer promise, per channel and department."""
-        start, end = month_bounds(month)
-        channels: dict[tuple[str, str], dict[str, Any]] = {}
+    # --- accounts that go quiet ---------------------------------------------------------------------
 
-        def channel(platform: str, account_id: str) -> dict[str, Any]:
-            if (platform, account_id) not in channels:
-                record = self.accounts.get((platform, account_id))
-                channels[(platform, account_id)] = {
-                    "platform": platform, "account_id": account_id,
-                    "name": record.name if record else None,
-                    "department": record.department if record else None,
-                    "reach": None, "interactions": None, "followers": None, "new_followers": None,
-                    "engagement_rate": None, "posts": 0, "late_friday_posts": 0,
-                    "items_needing_answer": 0, "answered": 0, "met": 0, "breached": 0, "cancelled": 0,
-                    "response_rate": None, "compliance": None,
-                    "median_response_working_seconds": None, "median_response_wall_seconds": None,
-                }
-            return channels[(platform, account_id)]
+    async def evaluate_publishing(self) -> list[tuple[AccountRecord, str]]:
+        """Every active account's publishing status now; notices for the changes (`followup.py`)."""
+        now = self.clock.now()
+        period = WEEK * max(1, self.settings.sla_quiet_period_weeks)
+        states = await self.store.publishing_states()
+        posts: dict[tuple[str, str], list[datetime]] = {}
+        for r in await self.store.posts_since(now - 2 * period):
+            posts.setdefault((r["platform"], r["account_id"]), []).append(r["published_at"])
+        older_flags = {k: s.flagged_at for k, s in states.items()
+                       if s.status != "active" and s.flagged_at is not None and s.flagged_at < now - 2 * period}
+        for key, first in (await self.store.first_posts_after(older_flags)).items():
+            posts.setdefault(key, []).append(first)
+        observed = await self.store.observed_since()
+        rows, mails, changes = [], [], []
+        for key, record in self.accounts.items():
+            if record.status is not AccountStatus.ACTIVE:
+                continue
+            state, notices = evaluate_publishing(
+                states.get(key, PublishingState()), posts.get(key, []), now, observed_since=observed.get(key, now),
+                period=period, min_posts_per_week=self.settings.sla_min_posts_per_week)
+            rows.append((*key, state))
+            for kind in notices:
+                self.metrics.publishing_notices.labels(kind).inc()
+                changes.append((record, kind))
+                log.info("publishing status changed", platform=key[0], account=key[1], change=kind)
+                mail = publishing_notice(kind, record, state, period_weeks=self.settings.sla_quiet_period_weeks,
+                                         min_posts_per_week=self.settings.sla_min_posts_per_week,
+                                         communication_email=self.settings.sla_communication_email,
+                                         checklist_url=self.settings.sla_closure_checklist_url)
+                if mail is not None:
+                    mails.append(mail)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.store.save_publishing(conn, rows, now)
+            await self.mail.plan(conn, mails)
+        quiet: dict[tuple[str, ...], float] = {}
+        review: dict[tuple[str, ...], float] = {}
+        for platform, account_id, state in rows:
+            labels = self.labels(platform, account_id, self.accounts[(platform, account_id)].department)
+            quiet[labels] = float(state.status != "active")
+            review[labels] = float(state.status == "escalated")
+        self.metrics.database_gauges.replace("socialops_sla_account_quiet", quiet)
+        self.metrics.database_gauges.replace("socialops_sla_account_review_required", review)
+        return changes
 
-        for (platform, account_id), record in self.accounts.items():
-            if record.status is AccountStatus.ACTIVE:
-                channel(platform, account_id)
-        for (platform, account_id), kpis in (await self._channel_kpis(month)).items():
-            row = channel(platform, account_id)
-            row.update(reach=kpis.reach, interactions=kpis.interactions, followers=kpis.followers,
-                       new_followers=kpis.new_followers, engagement_rate=kpis.engagement_rate)
-        for r in await self.store.post_counts_between(start, end):
-            channel(r["platform"], r["account_id"]).update(posts=r["posts"], late_friday_posts=r["late_friday"])
-        departments: dict[str, dict[str, int]] = {}
-        for r in await self.store.outcomes_between(start, end):
-            row = channel(r["platform"], r["account_id"])
-            row.update(items_needing_answer=r["needing_answer"], answered=r["answered"], met=r["met"],
-                       breached=r["breached"], cancelled=r["cancelled"],
-                       median_response_working_seconds=r["median_working_seconds"],
-                       median_response_wall_seconds=r["median_wall_seconds"])
-            dept = departments.setdefault(row["department"] or r["department"] or UNKNOWN_DEPARTMENT,
-                                          {"items_needing_answer": 0, "answered": 0, "met": 0, "breached": 0})
-            for key in dept:
-                dept[key] += row[key]
-        for row in channels.values():
-            _ratios(row)
-        return {
-            "month": month,
-            "timezone": str(start.tzinfo),
-            "channels": sorted(channels.values(), key=lambda c: (c["platform"], c["account_id"])),
-            "departments": [{"department": name, **_ratios(values)} for name, values in sorted(departments.items())],
-        }
+    async def publishing(self, status: str | None = None) -> list[dict[str, Any]]:
+        """`GET /accounts/publishing`: every active account's publishing status and its notices."""
+        states = await self.store.publishing_states()
+        notices = await self.mail.notices_for()
+        out = []
+        for key, record in sorted(self.accounts.items()):
+            if record.status is not AccountStatus.ACTIVE:
+                continue
+            state = states.get(key, PublishingState())
+            if status and state.status != status:
+                continue
+            out.append({
+                "platform": key[0], "account_id": key[1], "name": record.name, "department": record.department,
+                "status": state.status, "posts_in_period": state.posts_in_period,
+                "period_weeks": self.settings.sla_quiet_period_weeks,
+                "min_posts_per_week": self.settings.sla_min_posts_per_week,
+                **{name: (value.isoformat() if value else None) for name, value in (
+                    ("quiet_since", state.quiet_since), ("flagged_at", state.flagged_at),
+                    ("escalated_at", state.escalated_at), ("cleared_at", state.cleared_at),
+                    ("last_post_at", state.last_post_at))},
+                "notices": notices.get(key, []),
+            })
+        return out
 
+    # --- the monthly report by mail -------------------------------------------------------------
 
-def _ratios(row: dict[str, Any]) -> dict[str, Any]:
-    row["response_rate"] = row["answered"] / row["items_needing_answer"] if row["items_needing_answer"] else None
-    decided = row["met"] + row["breached"]
-    row["compliance"] = row["met"] / decided if decided else None
-    return row
+    def report_recipients(self) -> list[tuple[str | None, str]]:
+        """(department, address) for every department with an address; (None, the communication
+        department) for the city's report."""
+        found = sorted({(r.department, r.department_email) for r in self.accounts.values()
+                        if r.status is AccountStatus.ACTIVE and r.department_email})
+        recipients: list[tuple[str | None, str]] = list(found)  # type: ignore[arg-type]
+        if self.settings.sla_communication_email:
+            recipients.append((None, self.settings.sla_communication_email))
+        return recipients
 
+    async def plan_monthly_reports(self) -> int:
+        """Write the due month's report mails not written yet (each department's, the city's)."""
+        month = report_due(self.clock.now(), self.settings.sla_report_hour)
+        if month is None:
+            return 0
+        wanted = {f"monthly_report:{month}:{department or CITY}:{address}": (department, address)
+                  for department, address in self.report_recipients()}
+        todo = [wanted[key] for key in sorted(set(wanted) - await self.mail.planned(list(wanted)))]
+        mails = []
+        for department, address in todo:
+            data = await self.report(month, department=department)
+            pdf = await asyncio.get_running_loop().run_in_executor(None, render_report, data, self.clock.now())
+            mails.append(monthly_report_mail(month, department or CITY, address, pdf, headline(data)))
+        if not mails:
+            return 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            return await self.mail.plan(conn, mails)
+
+    # --- reports ----------------------------------------------------------------------------------
+
+    def inventory(self) -> dict[tuple[str, str], AccountRecord]:
+        return dict(self.accounts)
+
+    async def report(self, month: str, *, account: str | None = None, department: str | None = None,
+                     months: int = TREND_MONTHS) -> ReportData:
+        """The report's data for the city, a department or an account (`UnknownScope` if none)."""
+        scope = scope_for(self.accounts.values(), account=account, department=department)
+        figures = await load_figures(self.store, months_back(month, months), scope.keys)
+        polling = {(r["platform"], r["account_id"]): PollView(r["state"], r["detail"], r["last_success_at"])
+                   for r in await self.store.insights_statuses()}
+        return report_data(month, scope, figures, polling=polling, publishing=await self.store.publishing_states(),
+                           months=months, inventory=self.inventory())
+
+    async def monthly_report(self, month: str, *, account: str | None = None,
+                             department: str | None = None) -> dict[str, Any]:
+        """`GET /reports/monthly?month=YYYY-MM[&account=|&department=]`: the KPIs of the month."""
+        return report_json(await self.report(month, account=account, department=department))
+
+    async def monthly_report_pdf(self, month: str, *, account: str | None = None,
+                                 department: str | None = None) -> bytes:
+        data = await self.report(month, account=account, department=department)
+        return await asyncio.get_running_loop().run_in_executor(None, render_report, data, self.clock.now())
 
 def change_as_json(change: SlaStateChange) -> dict[str, Any]:
     return json.loads(change.model_dump_json())

@@ -8,7 +8,7 @@ are committed together or not at all.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
@@ -16,15 +16,21 @@ import asyncpg
 from socialops_common.events import (
     AccountRecord,
     EventKind,
+    InsightsPollStatus,
     ModerationAction,
     Platform,
     SlaState,
     SlaStateChange,
 )
 
+from .followup import PublishingState
 from .tracker import Answer, Item, ItemKey, Ledger, Removal, Verdict
 
 ThreadKey = tuple[str, str, str]  # (platform, account_id, thread_id)
+# the platforms' figures kept per account and day, and per post (migrations/0003_followup.sql)
+DAY_FIGURES = ("reach", "impressions", "video_views", "interactions", "engaged_accounts", "followers",
+               "new_followers", "lost_followers", "page_views")
+POST_FIGURES = ("reach", "impressions", "video_views", "link_clicks", "reactions", "comments", "shares", "saves")
 MIGRATION_LOCK = 0x51A  # advisory lock id: one replica migrates at a time (also the thread locks' class)
 THREAD_LOCK_BUCKETS = 64
 
@@ -146,7 +152,8 @@ class SlaStore:
                                          row["thread_id"], row["parent_id"], EventKind(row["kind"]), row["occurred_at"]))
         for row in await conn.fetch(f"SELECT * FROM sla_verdicts WHERE {_BY_THREAD}", *args):
             verdict = Verdict(row["decision_id"], Platform(row["platform"]), row["account_id"], row["item_id"],
-                              row["thread_id"], row["needs_answer"], ModerationAction(row["action"]), row["decided_at"])
+                              row["thread_id"], row["needs_answer"], ModerationAction(row["action"]), row["decided_at"],
+                              row["rule"])
             ledger.verdicts[verdict.key] = verdict
         for row in await conn.fetch(f"SELECT * FROM sla_removals WHERE {_BY_THREAD_OR_ITEM}", *args, *by_item):
             removal = Removal(row["event_id"], Platform(row["platform"]), row["account_id"], row["item_id"],
@@ -169,12 +176,12 @@ class SlaStore:
             latest[v.key] = v
         if latest:
             await conn.executemany(
-                "INSERT INTO sla_verdicts VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (platform, account_id, item_id) "
+                "INSERT INTO sla_verdicts VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (platform, account_id, item_id) "
                 "DO UPDATE SET decision_id = EXCLUDED.decision_id, needs_answer = EXCLUDED.needs_answer, "
-                "action = EXCLUDED.action, decided_at = EXCLUDED.decided_at "
+                "action = EXCLUDED.action, decided_at = EXCLUDED.decided_at, rule = EXCLUDED.rule "
                 "WHERE sla_verdicts.decided_at <= EXCLUDED.decided_at",
                 [(v.platform.value, v.account_id, v.item_id, v.thread_id, v.decision_id, v.needs_answer,
-                  v.action.value, v.decided_at) for v in latest.values()],
+                  v.action.value, v.decided_at, v.rule) for v in latest.values()],
             )
         if ledger.new_removals:
             await conn.executemany(
@@ -244,12 +251,14 @@ class SlaStore:
     async def save_accounts(conn: asyncpg.Connection, records: Sequence[AccountRecord]) -> None:
         if records:
             await conn.executemany(
-                "INSERT INTO sla_accounts VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (platform, external_id) "
+                "INSERT INTO sla_accounts (platform, external_id, name, department, status, start_date, "
+                "response_calendar, response_target_hours, department_email) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
+                "ON CONFLICT (platform, external_id) "
                 "DO UPDATE SET name = EXCLUDED.name, department = EXCLUDED.department, status = EXCLUDED.status, "
                 "start_date = EXCLUDED.start_date, response_calendar = EXCLUDED.response_calendar, "
-                "response_target_hours = EXCLUDED.response_target_hours",
+                "response_target_hours = EXCLUDED.response_target_hours, department_email = EXCLUDED.department_email",
                 [(r.platform.value, r.external_id, r.name, r.department, r.status.value, r.start_date,
-                  r.response_calendar, r.response_target_hours) for r in records],
+                  r.response_calendar, r.response_target_hours, r.department_email) for r in records],
             )
 
     async def accounts(self) -> list[asyncpg.Record]:
@@ -270,21 +279,66 @@ class SlaStore:
         return [(r["platform"], r["account_id"]) for r in inserted if r["late_friday"]]
 
     @staticmethod
-    async def save_snapshots(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
+    async def save_account_days(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
+        """(platform, account, day, *DAY_FIGURES, updated_at), one row per key (merged by the caller):
+        a newer version replaces a figure; a figure it lacks never erases a known one."""
+        if not rows:
+            return
+        columns = ", ".join(DAY_FIGURES)
+        merged = ", ".join(f"{c} = coalesce(EXCLUDED.{c}, sla_account_days.{c})" for c in DAY_FIGURES)
+        types = ["text", "text", "date", *["bigint"] * len(DAY_FIGURES), "timestamptz"]
+        arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, start=1))
+        await conn.execute(
+            f"INSERT INTO sla_account_days (platform, account_id, day, {columns}, updated_at) "
+            f"SELECT * FROM unnest({arrays}) ON CONFLICT (platform, account_id, day) DO UPDATE SET {merged}, "
+            "updated_at = EXCLUDED.updated_at WHERE EXCLUDED.updated_at >= sla_account_days.updated_at",
+            *[list(column) for column in zip(*rows, strict=True)],
+        )
+
+    @staticmethod
+    async def save_account_months(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
+        """(platform, account, first day of the month, reach, updated_at)."""
         if rows:
+            await conn.execute(
+                "INSERT INTO sla_account_months SELECT * FROM unnest($1::text[], $2::text[], $3::date[], "
+                "$4::bigint[], $5::timestamptz[]) ON CONFLICT (platform, account_id, month) DO UPDATE SET "
+                "reach = coalesce(EXCLUDED.reach, sla_account_months.reach), updated_at = EXCLUDED.updated_at "
+                "WHERE EXCLUDED.updated_at >= sla_account_months.updated_at",
+                *[list(column) for column in zip(*rows, strict=True)],
+            )
+
+    @staticmethod
+    async def save_post_figures(conn: asyncpg.Connection, rows: Sequence[tuple]) -> None:
+        """(platform, account, post, published_at, as_of, *POST_FIGURES, updated_at): the latest poll wins."""
+        if not rows:
+            return
+        columns = ", ".join(POST_FIGURES)
+        merged = ", ".join(f"{c} = coalesce(EXCLUDED.{c}, sla_post_figures.{c})" for c in POST_FIGURES)
+        types = ["text", "text", "text", "timestamptz", "date", *["bigint"] * len(POST_FIGURES), "timestamptz"]
+        arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, start=1))
+        await conn.execute(
+            f"INSERT INTO sla_post_figures (platform, account_id, post_id, published_at, as_of, {columns}, updated_at) "
+            f"SELECT * FROM unnest({arrays}) ON CONFLICT (platform, account_id, post_id) DO UPDATE SET {merged}, "
+            "published_at = EXCLUDED.published_at, as_of = EXCLUDED.as_of, updated_at = EXCLUDED.updated_at "
+            "WHERE (EXCLUDED.as_of, EXCLUDED.updated_at) >= (sla_post_figures.as_of, sla_post_figures.updated_at)",
+            *[list(column) for column in zip(*rows, strict=True)],
+        )
+
+    @staticmethod
+    async def save_insights_status(conn: asyncpg.Connection, statuses: Sequence[InsightsPollStatus]) -> None:
+        if statuses:
             await conn.executemany(
-                "INSERT INTO sla_metric_snapshots VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT DO NOTHING", rows
+                "INSERT INTO sla_insights_status VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (platform, account_id) "
+                "DO UPDATE SET state = EXCLUDED.state, detail = EXCLUDED.detail, covered_until = EXCLUDED.covered_until, "
+                "last_success_at = EXCLUDED.last_success_at, missing_metrics = EXCLUDED.missing_metrics, "
+                "updated_at = EXCLUDED.updated_at WHERE EXCLUDED.updated_at >= sla_insights_status.updated_at",
+                [(s.platform.value, s.account_id, s.state.value, s.detail, s.covered_until, s.last_success_at,
+                  s.missing_metrics, s.updated_at) for s in statuses],
             )
 
     async def posts_since(self, since: datetime) -> list[asyncpg.Record]:
         return await self.pool.fetch(
             "SELECT platform, account_id, published_at FROM sla_posts WHERE published_at > $1", since
-        )
-
-    async def snapshots_until(self, until: datetime) -> list[asyncpg.Record]:
-        """All account-level snapshots up to `until` (a month's KPIs need the last one before it)."""
-        return await self.pool.fetch(
-            "SELECT * FROM sla_metric_snapshots WHERE taken_at < $1 ORDER BY taken_at", until
         )
 
     # --- aggregates -----------------------------------------------------------------------------
@@ -325,3 +379,154 @@ class SlaStore:
             "FROM sla_posts WHERE published_at >= $1 AND published_at < $2 GROUP BY 1, 2",
             start, end,
         )
+
+    # --- monthly follow-up (the report's figures, 13 months at a time) -----------------------------------
+    # `keys` limits a query to some accounts ((platform, account_id) pairs); None: every account.
+    # Months are calendar months: of the platform's own day for its daily figures, of Stockholm
+    # time for posts and items.
+
+    async def day_figures_by_month(self, first: date, end: date, keys: AccountKeys = None) -> list[asyncpg.Record]:
+        where, args = _accounts_filter("d", keys, 3)
+        return await self.pool.fetch(
+            f"""
+            SELECT d.platform, d.account_id, to_char(d.day, 'YYYY-MM') AS month,
+                   count(d.reach) AS reach_days, sum(d.reach) AS reach_sum,
+                   (array_agg(d.followers ORDER BY d.day DESC) FILTER (WHERE d.followers IS NOT NULL))[1] AS followers_end,
+                   (array_agg(d.followers ORDER BY d.day) FILTER (WHERE d.followers IS NOT NULL))[1] AS followers_first,
+                   sum(d.new_followers) AS new_followers, sum(d.lost_followers) AS lost_followers,
+                   sum(d.page_views) AS page_views
+            FROM sla_account_days d WHERE d.day >= $1 AND d.day < $2 {where}
+            GROUP BY 1, 2, 3
+            """, first, end, *args)
+
+    async def month_figures(self, first: date, end: date, keys: AccountKeys = None) -> list[asyncpg.Record]:
+        where, args = _accounts_filter("m", keys, 3)
+        return await self.pool.fetch(
+            f"SELECT m.platform, m.account_id, to_char(m.month, 'YYYY-MM') AS month, m.reach FROM sla_account_months m "
+            f"WHERE m.month >= $1 AND m.month < $2 {where}", first, end, *args)
+
+    async def post_figures_by_month(self, start: datetime, end: datetime, keys: AccountKeys = None) -> list[asyncpg.Record]:
+        where, args = _accounts_filter("p", keys, 3)
+        parts = " + ".join(f"coalesce(p.{c}, 0)" for c in ("reactions", "comments", "shares", "saves"))
+        return await self.pool.fetch(
+            f"""
+            SELECT p.platform, p.account_id, {_LOCAL_MONTH.format("p.published_at")} AS month, count(*) AS posts,
+                   sum(p.reactions) AS reactions, sum(p.comments) AS comments, sum(p.shares) AS shares,
+                   sum(p.saves) AS saves, sum(p.link_clicks) AS link_clicks, sum(p.video_views) AS video_views,
+                   sum(p.reach) AS post_reach, sum({parts}) FILTER (WHERE p.reach IS NOT NULL) AS interactions_on_reached
+            FROM sla_post_figures p WHERE p.published_at >= $1 AND p.published_at < $2 {where}
+            GROUP BY 1, 2, 3
+            """, start, end, *args)
+
+    async def posts_by_month(self, start: datetime, end: datetime, keys: AccountKeys = None) -> list[asyncpg.Record]:
+        """Posts we know of (our events and the platforms' post lists), late-Friday ones apart."""
+        where, args = _accounts_filter("p", keys, 3)
+        return await self.pool.fetch(
+            f"SELECT p.platform, p.account_id, {_LOCAL_MONTH.format('p.published_at')} AS month, count(*) AS posts, "
+            f"count(*) FILTER (WHERE p.late_friday) AS late_friday FROM sla_posts p "
+            f"WHERE p.published_at >= $1 AND p.published_at < $2 {where} GROUP BY 1, 2, 3", start, end, *args)
+
+    async def outcomes_by_month(self, start: datetime, end: datetime, keys: AccountKeys = None) -> list[asyncpg.Record]:
+        """Per month: each account's items that needed an answer and how they went, and the median
+        working-time response of each department (`level` 'department') and the city ('city')."""
+        where, args = _accounts_filter("i", keys, 3)
+        return await self.pool.fetch(
+            f"""
+            WITH i AS (
+                SELECT i.*, {_LOCAL_MONTH.format("i.occurred_at")} AS month, a.department AS owner
+                FROM sla_items i LEFT JOIN sla_accounts a ON a.platform = i.platform AND a.external_id = i.account_id
+                WHERE i.state IS NOT NULL AND i.occurred_at >= $1 AND i.occurred_at < $2 {where})
+            SELECT month, platform, account_id, owner,
+                   CASE WHEN GROUPING(platform, account_id) = 0 THEN 'account'
+                        WHEN GROUPING(owner) = 0 THEN 'department' ELSE 'city' END AS level,
+                   count(*) FILTER (WHERE state <> 'cancelled') AS needing_answer,
+                   count(*) FILTER (WHERE answered_at IS NOT NULL AND state <> 'cancelled') AS answered,
+                   count(*) FILTER (WHERE state = 'met') AS met,
+                   count(*) FILTER (WHERE state = 'breached') AS breached,
+                   count(*) FILTER (WHERE state = 'cancelled') AS cancelled,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY response_working_seconds)
+                       FILTER (WHERE state <> 'cancelled') AS median_working_seconds,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY response_wall_seconds)
+                       FILTER (WHERE state <> 'cancelled') AS median_wall_seconds
+            FROM i GROUP BY GROUPING SETS ((month, platform, account_id), (month, owner), (month))
+            """, start, end, *args)
+
+    async def comments_by_month(self, start: datetime, end: datetime, keys: AccountKeys = None) -> list[asyncpg.Record]:
+        """Citizens' comments per account and month, and those the city removed by the rule acted on
+        (a removal in the platform, or a moderation decision to hide or delete)."""
+        where, args = _accounts_filter("i", keys, 3)
+        return await self.pool.fetch(
+            f"""
+            SELECT i.platform, i.account_id, {_LOCAL_MONTH.format("i.occurred_at")} AS month,
+                   (r.reason IN ('hidden', 'deleted_by_city') OR v.action IN ('hide', 'delete')) AS removed,
+                   CASE WHEN v.action IN ('hide', 'delete') THEN v.rule END AS rule, count(*) AS n
+            FROM sla_items i
+            LEFT JOIN sla_removals r ON r.platform = i.platform AND r.account_id = i.account_id AND r.item_id = i.item_id
+            LEFT JOIN sla_verdicts v ON v.platform = i.platform AND v.account_id = i.account_id AND v.item_id = i.item_id
+            WHERE i.item_kind = 'comment.created' AND i.occurred_at >= $1 AND i.occurred_at < $2 {where}
+            GROUP BY 1, 2, 3, 4, 5
+            """, start, end, *args)
+
+    async def insights_statuses(self) -> list[asyncpg.Record]:
+        return await self.pool.fetch("SELECT * FROM sla_insights_status")
+
+    # --- publishing (quiet accounts) ---------------------------------------------------------------
+
+    async def publishing_states(self) -> dict[tuple[str, str], PublishingState]:
+        return {(r["platform"], r["account_id"]): PublishingState(
+                    status=r["status"], quiet_since=r["quiet_since"], flagged_at=r["flagged_at"],
+                    escalated_at=r["escalated_at"], cleared_at=r["cleared_at"], posts_in_period=r["posts_in_period"],
+                    last_post_at=r["last_post_at"])
+                for r in await self.pool.fetch("SELECT * FROM sla_publishing")}
+
+    @staticmethod
+    async def save_publishing(conn: asyncpg.Connection, rows: Sequence[tuple[str, str, PublishingState]],
+                              at: datetime) -> None:
+        if rows:
+            await conn.executemany(
+                "INSERT INTO sla_publishing VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (platform, account_id) "
+                "DO UPDATE SET status = EXCLUDED.status, quiet_since = EXCLUDED.quiet_since, "
+                "flagged_at = EXCLUDED.flagged_at, escalated_at = EXCLUDED.escalated_at, "
+                "cleared_at = EXCLUDED.cleared_at, posts_in_period = EXCLUDED.posts_in_period, "
+                "last_post_at = EXCLUDED.last_post_at, evaluated_at = EXCLUDED.evaluated_at",
+                [(p, a, s.status, s.quiet_since, s.flagged_at, s.escalated_at, s.cleared_at, s.posts_in_period,
+                  s.last_post_at, at) for p, a, s in rows])
+
+    async def first_posts_after(self, since: dict[tuple[str, str], datetime]) -> dict[tuple[str, str], datetime]:
+        """Each account's first post after its instant (has a flagged account published since?)."""
+        if not since:
+            return {}
+        keys = list(since)
+        rows = await self.pool.fetch(
+            "SELECT k.p AS platform, k.a AS account_id, min(s.published_at) AS first "
+            "FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS k(p, a, t) "
+            "JOIN sla_posts s ON s.platform = k.p AND s.account_id = k.a AND s.published_at > k.t GROUP BY 1, 2",
+            [k[0] for k in keys], [k[1] for k in keys], [since[k] for k in keys])
+        return {(r["platform"], r["account_id"]): r["first"] for r in rows}
+
+    async def observed_since(self) -> dict[tuple[str, str], datetime]:
+        """Since when each account's publishing is known: when this service learned of it, or its
+        earliest known post (the poller reads the platforms' posts back), whichever is first."""
+        rows = await self.pool.fetch(
+            "SELECT a.platform, a.external_id, least(a.first_seen_at, min(p.published_at)) AS since "
+            "FROM sla_accounts a LEFT JOIN sla_posts p ON p.platform = a.platform AND p.account_id = a.external_id "
+            "GROUP BY 1, 2, a.first_seen_at")
+        return {(r["platform"], r["external_id"]): r["since"] for r in rows}
+
+    async def mail_pending(self) -> dict[str, int]:
+        rows = await self.pool.fetch(
+            "SELECT kind, count(*) AS n FROM sla_mail_outbox WHERE status = 'pending' GROUP BY kind")
+        return {r["kind"]: r["n"] for r in rows}
+
+
+AccountKeys = Sequence[tuple[str, str]] | None
+_LOCAL_MONTH = "to_char({} AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM')"
+
+
+def _accounts_filter(alias: str, keys: AccountKeys, first: int) -> tuple[str, list[list[str]]]:
+    """SQL limiting `alias` to the given accounts, with the arguments it needs from `$first` on."""
+    if keys is None:
+        return "", []
+    return (f"AND ({alias}.platform, {alias}.account_id) IN (SELECT * FROM unnest(${first}::text[], "
+            f"${first + 1}::text[]))", [[k[0] for k in keys], [k[1] for k in keys]])
+

@@ -160,6 +160,7 @@ class Verdict:
     needs_answer: bool
     action: ModerationAction
     decided_at: datetime
+    rule: str | None = None  # the rule it acted on (why a removed comment was removed)
 
     @property
     def key(self) -> ItemKey:
@@ -167,9 +168,12 @@ class Verdict:
 
     @classmethod
     def of(cls, decision: ModerationDecision) -> Verdict:
+        # the hits that can remove something: a question is never the reason for a removal
+        acting = [hit.rule_id for hit in decision.rules if not hit.rule_id.startswith("questions.")]
         return cls(
             decision.decision_id, decision.platform, decision.account_id, decision.item_id,
             decision.thread_id, decision.needs_answer, decision.action, decision.decided_at,
+            acting[0] if acting else None,
         )
 
 

@@ -31,7 +31,8 @@ DEADLINE = TUESDAY_10 + timedelta(days=1)  # Wednesday 10:00
 
 def settings_for(bootstrap: str, database_url: str, group: str) -> SlaSettings:
     return SlaSettings(kafka_bootstrap=bootstrap, database_url=database_url, sla_consumer_group=group,
-                       machine_tokens="anna:contact_center:s3cret", sla_scheduler_poll_seconds=0.05, sla_refresh_seconds=3600)
+                       machine_tokens="anna:contact_center:s3cret", sla_scheduler_poll_seconds=0.05, sla_refresh_seconds=3600,
+                       sla_kpi_refresh_seconds=0)
 
 
 def social(account: str, kind: EventKind, item: str, *, parent: str | None = "post", at: datetime = TUESDAY_10,
@@ -186,13 +187,18 @@ async def test_unreadable_message_is_dead_lettered_and_follow_up_is_recorded(fre
                                      department="Trafikkontoret")),
             (EVENTS, social(account, EventKind.POST_PUBLISHED, "p1", parent=None, at=friday_late, by_account=True)),
             (EVENTS, social(account, EventKind.METRICS_SNAPSHOT, account, parent=None, at=friday_late,
-                            metrics=MetricSnapshot(period="day", reach=500, interactions=50, followers=1000))),
+                            metrics=MetricSnapshot(period="day", level="account", day=friday_late.date(),
+                                                   snapshot_id="s-day", reach=500, followers=1000))),
+            (EVENTS, social(account, EventKind.METRICS_SNAPSHOT, "p1", parent=None, at=friday_late,
+                            metrics=MetricSnapshot(period="lifetime", level="post", day=friday_late.date(),
+                                                   snapshot_id="s-post", published_at=friday_late, reactions=40,
+                                                   comments=10))),
         )
         letters = await read_topic(bootstrap, DEADLETTER, expected=1, timeout=20)
         assert letters[0][1]["source"] == "sla.consumer" and "unreadable" in letters[0][1]["reason"]
         assert json.loads(letters[0][1]["payload"])["oops"] is True
-        await wait_until(lambda: runtime.service.pool.fetchval("SELECT count(*) FROM sla_metric_snapshots"),
-                         timeout=20)
+        await wait_until(lambda: runtime.service.pool.fetchval("SELECT count(*) FROM sla_post_figures"), timeout=20)
+        await wait_until(lambda: runtime.service.pool.fetchval("SELECT count(*) FROM sla_account_days"), timeout=20)
         await runtime.service.refresh_gauges()
         text = (await httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime, False)),
                                         base_url="http://sla").get("/metrics")).text
@@ -204,8 +210,9 @@ async def test_unreadable_message_is_dead_lettered_and_follow_up_is_recorded(fre
         report = await runtime.service.monthly_report("2026-11")
         channel = report["channels"][0]
         assert (channel["posts"], channel["late_friday_posts"], channel["reach"]) == (1, 1, 500)
+        assert (channel["reach_basis"], channel["interactions"], channel["engagement_rate"]) == ("daily_average", 50, 0.05)
         # consumed ids are kept for the topics' retention only
         assert await runtime.service.store.prune_seen(datetime.now(UTC) - timedelta(days=1)) == 0
-        assert await runtime.service.store.prune_seen(datetime.now(UTC) + timedelta(seconds=5)) == 2
+        assert await runtime.service.store.prune_seen(datetime.now(UTC) + timedelta(seconds=5)) == 3
     finally:
         await runtime.stop()
