@@ -1,4 +1,8 @@
-"""ops/: dashboards and alert rules only use metrics that exist; promtool checks config and rules."""
+"""ops/: dashboards and alert rules only use metrics that exist; promtool checks config and rules.
+
+Moved here from services/sla/tests (issue 15): the rules now cover the insights poller's metrics
+too (ingest), so the check knows every service's registry, which no one service's tests may import.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,14 @@ from pathlib import Path
 
 import yaml
 from prometheus_client import CollectorRegistry
+from prometheus_client.metrics import MetricWrapperBase
 from socialops_common.lag import CONSUMER_LAG
 from socialops_common.resilience import CIRCUIT_OPEN, POISONED, RETRIES
 from socialops_common.testing import required_tool
+from socialops_ingest import metrics as ingest_metrics
 from socialops_sla.metrics import SlaMetrics
 
-OPS = Path(__file__).resolve().parents[4] / "ops"
+OPS = Path(__file__).resolve().parents[2] / "ops"
 PROMQL_WORDS = {
     "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset", "and", "or", "unless",
     "inf", "nan",
@@ -39,12 +45,16 @@ def metric_names(expr: str) -> set[str]:
 
 
 def exported_names() -> set[str]:
-    """Every sample name the SLA service's registry (and the shared lag and resilience metrics) can expose."""
+    """Every sample name the SLA service's registry, ingest's (webhooks and the insights poller) and the
+    shared lag and resilience metrics can expose."""
     registry = CollectorRegistry()
     SlaMetrics(registry)
     registry.register(CONSUMER_LAG)
     for shared in (CIRCUIT_OPEN, RETRIES, POISONED):  # the consumer's BatchGuard (socialops_common.resilience)
         registry.register(shared)
+    for metric in vars(ingest_metrics).values():
+        if isinstance(metric, MetricWrapperBase):
+            registry.register(metric)
     suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
                 "gauge": ("",), "summary": ("_sum", "_count", "_created")}
     names = set()
@@ -112,7 +122,7 @@ def test_dashboards_are_provisioned_from_the_provisioned_datasource() -> None:
 def test_scrape_config_covers_every_service() -> None:
     config = yaml.safe_load((OPS / "prometheus" / "prometheus.yml").read_text())
     targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
-    assert targets == {"ingest:8080", "moderation:8081", "sla:8082", "archive:8083", "console:8084"}
+    assert targets == {"ingest:8080", "moderation:8081", "sla:8082", "archive:8083", "console:8084", "insights:8085"}
 
 
 def promtool() -> str:
