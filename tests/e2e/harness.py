@@ -20,8 +20,6 @@ import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import Message
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -30,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from socialops_common.devstack import LocalBroker, LocalDatabase, free_port
 from socialops_common.kafka import ensure_topics
 from socialops_common.lag import measure_lag
-from socialops_common.stack import SmtpSink
+from socialops_common.testing import Mailbox
 from socialops_common.topics import ACCOUNTS, ACTIONS, EVENTS, MODERATION, SLA
 from socialops_ingest.accounts import load_inventory
 from socialops_ingest.payloads import Delivery
@@ -46,17 +44,6 @@ SECRETS = {
                                 "e2e-admin:archive_admin:e2e-admin,e2e-editor:editor:e2e-editor",
     "SOCIALOPS_REGISTRAR_ADDRESS": "registrator@example.se",
 }
-
-
-class Mailbox(SmtpSink):
-    """An SMTP server on a free port that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        super().__init__(free_port())
-        self.messages: list[Message] = []
-
-    def keep(self, content: bytes) -> None:
-        self.messages.append(message_from_bytes(content, policy=policy.default))
 
 
 @dataclass

@@ -259,6 +259,10 @@ class InsightsPollStatus(_Model):
     state: PollState
     detail: str | None = None
     covered_until: date | None = None
+    # since when figures exist at all: the first day read, the oldest posts read (a month that began
+    # earlier was read only in part, and its sums are incomplete)
+    covered_since: date | None = None
+    posts_covered_since: UtcDatetime | None = None
     last_success_at: UtcDatetime | None = None
     retry_after: UtcDatetime | None = None
     missing_metrics: list[str] = Field(default_factory=list, description="platform metrics it refused as invalid")

@@ -8,6 +8,7 @@ notices to the departments; both keep what they send in an outbox table and retr
 from __future__ import annotations
 
 from email.message import EmailMessage
+from typing import Any
 
 import aiosmtplib
 
@@ -43,3 +44,23 @@ async def send_mail(message: EmailMessage, settings: SmtpSettings) -> None:
 def retry_delay(attempts: int, base_s: float, max_s: float) -> float:
     """Exponential backoff: base, 2×base, 4×base … capped."""
     return min(max_s, base_s * 2 ** max(0, attempts - 1))
+
+
+async def deliver(connection: Any, message: EmailMessage, settings: SmtpSettings, *, table: str, key_column: str,
+                  key: Any, attempts: int) -> tuple[Exception | None, float]:
+    """Send one outbox row's message and record the outcome on the row, in the caller's transaction
+    (which holds the row locked): `sent`, or still pending with one more attempt, the error and the
+    next attempt after the backoff. Returns (the error or None, the delay until the next attempt)."""
+    try:
+        await send_mail(message, settings)
+    except Exception as error:  # the relay refused or is unreachable: retry later, visibly
+        delay = retry_delay(attempts + 1, settings.mail_retry_base_s, settings.mail_retry_max_s)
+        await connection.execute(
+            f"UPDATE {table} SET attempts = attempts + 1, last_error = $2, status = 'pending',"
+            f" next_attempt_at = now() + make_interval(secs => $3) WHERE {key_column} = $1",
+            key, f"{type(error).__name__}: {error}"[:500], delay)
+        return error, delay
+    await connection.execute(
+        f"UPDATE {table} SET status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = NULL"
+        f" WHERE {key_column} = $1", key)
+    return None, 0.0

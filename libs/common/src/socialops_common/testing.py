@@ -13,14 +13,17 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 import psutil
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from .devstack import LocalBroker, LocalDatabase
+from .devstack import LocalBroker, LocalDatabase, free_port
 from .kafka import ensure_topics
+from .stack import SmtpSink
 
 # Every process the test session starts inherits this variable (directly or through a grandchild whose
 # parent has died), so at the end the session can find what it left running.
@@ -344,4 +347,25 @@ async def wait_until(condition: Any, timeout: float = 10.0, interval: float = 0.
         if loop.time() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+class Mailbox(SmtpSink):
+    """A real SMTP server on a free port that keeps every message it accepts, parsed."""
+
+    def __init__(self, port: int | None = None) -> None:
+        super().__init__(port or free_port())
+        self.messages: list[EmailMessage] = []
+
+    def keep(self, content: bytes) -> None:
+        self.messages.append(message_from_bytes(content, policy=policy.default))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def smtp_mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server for the test (`.port`, `.messages`)."""
+    box = Mailbox().start()
+    try:
+        yield box
+    finally:
+        box.stop()
 

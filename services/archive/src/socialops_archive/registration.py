@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from socialops_common.mail import retry_delay, send_mail
+from socialops_common.mail import deliver
 
 from . import metrics
 from .settings import ArchiveSettings
@@ -242,30 +242,19 @@ class RegistrationDesk:
                 )
                 if row is None:
                     return sent
-                try:
-                    await self._send(row)
-                except Exception as error:  # SMTP refused or unreachable: retry later, visibly
-                    attempts = row["attempts"] + 1
-                    delay = retry_delay(attempts, self.settings.mail_retry_base_s, self.settings.mail_retry_max_s)
-                    await connection.execute(
-                        "UPDATE mail_outbox SET attempts = $2, last_error = $3, status = 'pending',"
-                        " next_attempt_at = now() + make_interval(secs => $4) WHERE registration_ref = $1",
-                        row["registration_ref"], attempts, f"{type(error).__name__}: {error}"[:500], delay,
-                    )
+                error, delay = await deliver(connection, self.message(row), self.settings, table="mail_outbox",
+                                             key_column="registration_ref", key=row["registration_ref"],
+                                             attempts=row["attempts"])
+                if error is not None:
                     metrics.MAIL_FAILED.inc()
-                    log.warning("registration e-mail failed", number=row["number"], attempts=attempts,
+                    log.warning("registration e-mail failed", number=row["number"], attempts=row["attempts"] + 1,
                                 retry_in_s=delay, error=repr(error))
                     continue
-                await connection.execute(
-                    "UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, sent_at = now(),"
-                    " last_error = NULL WHERE registration_ref = $1",
-                    row["registration_ref"],
-                )
                 sent += 1
                 metrics.MAIL_SENT.inc()
                 log.info("registration e-mailed", number=row["number"], to=row["recipient"])
 
-    async def _send(self, row: Any) -> None:
+    def message(self, row: Any) -> EmailMessage:
         s = self.settings
         verb = "dold" if row["operation"] == "hide" else "raderad"
         message = EmailMessage()
@@ -284,7 +273,7 @@ class RegistrationDesk:
         stem = row["number"].replace(" ", "_").replace("/", "-")
         message.add_attachment(bytes(row["pdf"]), maintype="application", subtype="pdf", filename=f"{stem}.pdf")
         message.add_attachment(bytes(row["png"]), maintype="image", subtype="png", filename=f"{stem}.png")
-        await send_mail(message, s)
+        return message
 
 
 def render_snapshot(snapshot: ThreadSnapshot, created: datetime) -> tuple[bytes, bytes]:

@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     poll = commands.add_parser("poll", help="poll the platforms' insights APIs on a schedule (serves /metrics)")
     poll.add_argument("--port", type=int, default=None, help="default: 8085")
-    poll.add_argument("--host", default=None, help="default: SOCIALOPS_HTTP_HOST or 0.0.0.0")
+    poll.add_argument("--host", default=None, help="default: SOCIALOPS_HTTP_HOST or 127.0.0.1 (containers pass 0.0.0.0)")
     poll.add_argument("--once", action="store_true", help="one cycle over the inventory, then exit")
     poll.set_defaults(handler=_poll)
 

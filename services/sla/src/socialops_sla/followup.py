@@ -49,6 +49,7 @@ PLATFORM_OFFERS: dict[str, frozenset[str]] = {
 }
 INTERACTION_PARTS = ("reactions", "comments", "shares", "saves")
 MONTHLY_REACH = frozenset({"linkedin"})  # platforms with their own unique reach for a whole month
+NET_FOLLOWERS = frozenset({"x"})  # platforms that report no follows: new followers are the count's change
 
 
 # --- publishing frequency (last 7 days) ------------------------------------------------------------
@@ -261,10 +262,22 @@ class ChannelKpis:
     posts_with_figures: int
     missing: dict[str, str]  # figure -> "not_on_platform" | "not_given"
     events: EventFigures
+    observed_weeks: float = 0.0  # of the month, the weeks this service could see the account publish
 
     @property
-    def posts_per_week(self) -> float:
-        return self.events.posts / weeks_in(self.month)
+    def observed(self) -> bool:
+        return self.observed_weeks > 0
+
+    @property
+    def posts_per_week(self) -> float | None:
+        """Posts over the weeks of the month that were observed (all of a past month, so far of this
+        one, from the first day seen of an account's first month), at least one week: a day's posts
+        are not made a week's rate."""
+        return self.events.posts / max(self.observed_weeks, 1.0) if self.observed else None
+
+    @property
+    def late_friday_posts(self) -> int | None:
+        return self.events.late_friday_posts if self.observed else None
 
     @property
     def response_rate(self) -> float | None:
@@ -289,11 +302,28 @@ def _sum(values: Iterable[int | float | None]) -> int | None:
     return sum(present) if present else None  # type: ignore[return-value]
 
 
+DAY_SUMS = ("new_followers", "lost_followers", "page_views")
+POST_SUMS = (*INTERACTION_PARTS, "link_clicks", "video_views", "post_reach", "interactions_on_reached_posts")
+
+
 def channel_kpis(platform: str, account_id: str, month: str, figures: PlatformFigures | None,
-                 events: EventFigures | None = None, followers_before: int | None = None) -> ChannelKpis:
+                 events: EventFigures | None = None, followers_before: int | None = None,
+                 observed_weeks: float | None = None, days_from: date | None = None,
+                 posts_from: datetime | None = None) -> ChannelKpis:
     """One account's month. `followers_before`: its last follower count before the month (X's new
-    followers are the difference: X reports no follows)."""
+    followers are the difference: X reports no follows). `observed_weeks`: how much of the month
+    this service could see the account publish (None: all of it; before that, posts are unknown).
+    `days_from` / `posts_from`: since when the platform's days and posts were read; a month that
+    began earlier was read in part, so its sums are missing ("partial"), not too small."""
     f = figures or PlatformFigures()
+    first, _ = month_days(month)
+    partial = set()
+    if days_from is not None and first < days_from:
+        partial |= set(DAY_SUMS)
+    if posts_from is not None and datetime.combine(first, time(0), STOCKHOLM) < posts_from:
+        partial |= set(POST_SUMS)
+    if partial:
+        f = replace(f, **{name: None for name in partial}, posts=0 if "post_reach" in partial else f.posts)
     offers = PLATFORM_OFFERS.get(platform, frozenset())
     if platform in MONTHLY_REACH and f.month_reach is not None:
         reach, basis = float(f.month_reach), "month"
@@ -304,13 +334,14 @@ def channel_kpis(platform: str, account_id: str, month: str, figures: PlatformFi
     parts = tuple(p for p in INTERACTION_PARTS if getattr(f, p) is not None)
     interactions = _sum(getattr(f, p) for p in parts)
     followers = f.followers_end
-    baseline = followers_before if followers_before is not None else f.followers_first
-    if f.new_followers is not None:
-        new, new_basis = f.new_followers, "gained"
-    elif followers is not None and baseline is not None:
-        new, new_basis = followers - baseline, "net"
-    else:
+    if platform not in NET_FOLLOWERS:
+        new, new_basis = f.new_followers, "gained" if f.new_followers is not None else None
+    elif followers is not None and followers_before is not None:
+        new, new_basis = followers - followers_before, "net"
+    else:  # no count from before the month: the change over the whole month is unknown
         new, new_basis = None, None
+        if followers is not None:
+            partial.add("new_followers")
     rate = interactions / followers if interactions is not None and followers else None
     by_reach = (f.interactions_on_reached_posts / f.post_reach
                 if f.interactions_on_reached_posts is not None and f.post_reach else None)
@@ -321,7 +352,8 @@ def channel_kpis(platform: str, account_id: str, month: str, figures: PlatformFi
     for name, value in values.items():
         if value is None:
             wanted = offers & set(INTERACTION_PARTS) if name == "interactions" else {name} & offers
-            missing[name] = "not_given" if wanted else "not_on_platform"
+            read_in_part = name in partial or (name == "interactions" and "reactions" in partial)
+            missing[name] = "partial" if wanted and read_in_part else "not_given" if wanted else "not_on_platform"
     return ChannelKpis(
         platform=platform, account_id=account_id, month=month, reach=reach, reach_basis=basis,  # type: ignore[arg-type]
         reach_days=f.reach_days, interactions=interactions, interaction_parts=parts, engagement_rate=rate,
@@ -329,6 +361,7 @@ def channel_kpis(platform: str, account_id: str, month: str, figures: PlatformFi
         new_followers_basis=new_basis,  # type: ignore[arg-type]
         lost_followers=f.lost_followers, link_clicks=f.link_clicks, video_views=f.video_views,
         page_views=f.page_views, posts_with_figures=f.posts, missing=missing, events=events or EventFigures(),
+        observed_weeks=weeks_in(month) if observed_weeks is None else observed_weeks,
     )
 
 
@@ -355,7 +388,8 @@ class GroupKpis:
     link_clicks: int | None
     video_views: int | None
     posts: int
-    late_friday_posts: int
+    late_friday_posts: int | None
+    observed_weeks: float  # the accounts' weeks of publishing seen in the month, added up
     needing_answer: int
     answered: int
     met: int
@@ -365,12 +399,9 @@ class GroupKpis:
     removed: dict[str, int]
 
     @property
-    def posts_per_week(self) -> float:
-        return self.posts / weeks_in(self.month)
-
-    @property
     def posts_per_week_per_account(self) -> float | None:
-        return self.posts_per_week / self.accounts if self.accounts else None
+        """The group's posts over its accounts' observed weeks: an account's average week."""
+        return self.posts / max(self.observed_weeks, 1.0) if self.observed_weeks > 0 else None
 
     @property
     def response_rate(self) -> float | None:
@@ -407,6 +438,7 @@ def group_kpis(month: str, channels: Sequence[ChannelKpis], median_working_secon
     for c in channels:
         for reason, n in c.events.removed.items():
             removed[reason] = removed.get(reason, 0) + n
+    observed = [c for c in channels if c.observed]
     if median_working_seconds is None:
         medians = [c.events.median_response_working_seconds for c in channels
                    if c.events.median_response_working_seconds is not None]
@@ -418,7 +450,9 @@ def group_kpis(month: str, channels: Sequence[ChannelKpis], median_working_secon
                                   if interactions_on_reached_posts is not None and post_reach else None),
         followers=_sum(c.followers for c in channels), new_followers=_sum(c.new_followers for c in channels),
         link_clicks=_sum(c.link_clicks for c in channels), video_views=_sum(c.video_views for c in channels),
-        posts=sum(c.events.posts for c in channels), late_friday_posts=sum(c.events.late_friday_posts for c in channels),
+        posts=sum(c.events.posts for c in observed),
+        late_friday_posts=sum(c.events.late_friday_posts for c in observed) if observed else None,
+        observed_weeks=sum(c.observed_weeks for c in observed),
         needing_answer=sum(c.events.needing_answer for c in channels), answered=sum(c.events.answered for c in channels),
         met=sum(c.events.met for c in channels), breached=sum(c.events.breached for c in channels),
         median_response_working_seconds=median_working_seconds, comments=sum(c.events.comments for c in channels),

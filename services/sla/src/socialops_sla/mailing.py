@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 import structlog
 from socialops_common.events import AccountRecord
-from socialops_common.mail import retry_delay, send_mail
+from socialops_common.mail import deliver
 
 from .calendar import STOCKHOLM, WorkingCalendar
 from .config import SlaSettings
@@ -185,22 +185,13 @@ class MailDesk:
                     " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED")
                 if row is None:
                     return sent
-                try:
-                    await send_mail(self.message(row), self.settings)
-                except Exception as error:  # relay refused or unreachable: retry later, visibly
-                    attempts = row["attempts"] + 1
-                    delay = retry_delay(attempts, self.settings.mail_retry_base_s, self.settings.mail_retry_max_s)
-                    await connection.execute(
-                        "UPDATE sla_mail_outbox SET attempts = $2, last_error = $3,"
-                        " next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
-                        row["id"], attempts, f"{type(error).__name__}: {error}"[:500], delay)
+                error, delay = await deliver(connection, self.message(row), self.settings, table="sla_mail_outbox",
+                                             key_column="id", key=row["id"], attempts=row["attempts"])
+                if error is not None:
                     self.metrics.mail_failed.labels(row["kind"]).inc()
-                    log.warning("mail failed; retrying later", mail=row["mail_key"], attempts=attempts,
+                    log.warning("mail failed; retrying later", mail=row["mail_key"], attempts=row["attempts"] + 1,
                                 retry_in_s=delay, error=repr(error))
                     continue
-                await connection.execute(
-                    "UPDATE sla_mail_outbox SET status = 'sent', attempts = attempts + 1, sent_at = now(),"
-                    " last_error = NULL WHERE id = $1", row["id"])
             sent += 1
             self.metrics.mail_sent.labels(row["kind"]).inc()
             log.info("mail sent", mail=row["mail_key"], to=row["recipient"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from socialops_common.events import AccountRecord, AccountStatus
@@ -86,6 +86,7 @@ def _value(row: Any, name: str) -> int | None:
 
 
 async def load_figures(store: SlaStore, months: Sequence[str], keys: AccountKeys = None) -> Figures:
+    """The aggregates of `months` (give `report_data` one month more than it shows: the baseline)."""
     first, _ = month_days(months[0])
     _, end = month_days(months[-1])
     start_ts, _ = month_bounds(months[0])
@@ -134,6 +135,8 @@ class PollView:
     state: str
     detail: str | None = None
     last_success_at: Any = None
+    covered_since: date | None = None  # the first platform day read
+    posts_covered_since: datetime | None = None  # the oldest posts read
 
 
 @dataclass
@@ -171,12 +174,16 @@ class ReportData:
 
 def report_data(month: str, scope: Scope, figures: Figures, *, polling: dict[AccountKey, PollView] | None = None,
                 publishing: dict[AccountKey, PublishingState] | None = None, months: int = TREND_MONTHS,
-                inventory: dict[AccountKey, AccountRecord] | None = None) -> ReportData:
+                inventory: dict[AccountKey, AccountRecord] | None = None,
+                observed_since: dict[AccountKey, datetime] | None = None, now: datetime | None = None) -> ReportData:
     """The KPIs by the definitions of `followup.py`, for the scope's accounts over `months` months.
 
     The city counts every account with figures in the months too (a closed or unlisted account
-    still counted while it published); `inventory` names them."""
+    still counted while it published); `inventory` names them. `observed_since`: since when each
+    account's publishing is known (`SlaStore.observed_since`): posts a week are counted over the
+    weeks observed (none before it, the part until `now` of the month in progress)."""
     span = months_back(month, months)
+    baseline = months_back(month, months + 1)[0]  # X's new followers in the first month need the count before it
     keys = [(a.platform.value, a.external_id) for a in scope.accounts]
     if scope.kind == "city":  # accounts with figures but outside the inventory count for the city too
         known = set(keys)
@@ -184,17 +191,23 @@ def report_data(month: str, scope: Scope, figures: Figures, *, polling: dict[Acc
     trends: dict[AccountKey, list[ChannelKpis]] = {}
     for key in keys:
         series, before = [], None
-        for m in span:
+        since = (observed_since or {}).get(key)
+        poll = (polling or {}).get(key)
+        for m in [baseline, *span]:
             f = figures.platform.get((*key, m))
-            kpis = channel_kpis(key[0], key[1], m, f, figures.events.get((*key, m)), followers_before=before)
+            kpis = channel_kpis(key[0], key[1], m, f, figures.events.get((*key, m)), followers_before=before,
+                                observed_weeks=observed_weeks(m, since, now),
+                                days_from=poll.covered_since if poll else None,
+                                posts_from=poll.posts_covered_since if poll else None)
             before = kpis.followers if kpis.followers is not None else before
             series.append(kpis)
-        trends[key] = series
+        trends[key] = series[1:]
 
     def group(name: str, members: Sequence[AccountKey], index: int) -> GroupKpis:
         m = span[index]
         channels = [trends[k][index] for k in members]
-        plat = [figures.platform.get((*k, m)) for k in members]
+        plat = [figures.platform.get((*k, m)) for k, c in zip(members, channels, strict=True)
+                if c.engagement_rate_by_reach is not None]  # not a month read in part
         reached = [p for p in plat if p is not None and p.post_reach]
         return group_kpis(m, channels, figures.medians.get((name, m)),
                           post_reach=sum(p.post_reach for p in reached) if reached else None,  # type: ignore[misc]
@@ -219,8 +232,18 @@ def report_data(month: str, scope: Scope, figures: Figures, *, polling: dict[Acc
         publishing={k: v for k, v in (publishing or {}).items() if k in accounts}, channel_trends=trends)
 
 
+def observed_weeks(month: str, since: datetime | None, now: datetime | None) -> float:
+    """The weeks of `month` between `since` (when the account's publishing became visible) and `now`."""
+    start, end = month_bounds(month)
+    start = max(start, since) if since else start
+    end = min(end, now) if now else end
+    return max(0.0, (end - start).total_seconds() / (7 * 86400))
+
+
 def _single(channel: ChannelKpis, figures: Figures) -> GroupKpis:
     f = figures.platform.get((channel.platform, channel.account_id, channel.month))
+    if channel.engagement_rate_by_reach is None:
+        f = None
     return group_kpis(channel.month, [channel], channel.events.median_response_working_seconds,
                       post_reach=f.post_reach if f else None,
                       interactions_on_reached_posts=f.interactions_on_reached_posts if f else None)
@@ -246,7 +269,9 @@ def channel_json(c: ChannelKpis, record: AccountRecord | None, poll: PollView | 
         "followers": c.followers, "new_followers": c.new_followers, "new_followers_basis": c.new_followers_basis,
         "lost_followers": c.lost_followers, "link_clicks": c.link_clicks, "video_views": c.video_views,
         "page_views": c.page_views, "posts_with_figures": c.posts_with_figures, "missing": c.missing,
-        "posts": e.posts, "posts_per_week": round(c.posts_per_week, 2), "late_friday_posts": e.late_friday_posts,
+        "posts": e.posts if c.observed else None, "observed_weeks": round(c.observed_weeks, 2),
+        "posts_per_week": round(c.posts_per_week, 2) if c.posts_per_week is not None else None,
+        "late_friday_posts": c.late_friday_posts,
         "items_needing_answer": e.needing_answer, "answered": e.answered, "met": e.met, "breached": e.breached,
         "cancelled": e.cancelled, "response_rate": c.response_rate, "compliance": c.compliance,
         "median_response_working_seconds": e.median_response_working_seconds,
@@ -268,7 +293,10 @@ def group_json(g: GroupKpis) -> dict[str, Any]:
         "interactions": g.interactions, "engagement_rate": g.engagement_rate, "engagement_rate_base": "followers",
         "engagement_rate_by_reach": g.engagement_rate_by_reach, "followers": g.followers,
         "new_followers": g.new_followers, "link_clicks": g.link_clicks, "video_views": g.video_views,
-        "posts": g.posts, "posts_per_week": round(g.posts_per_week, 2), "late_friday_posts": g.late_friday_posts,
+        "posts": g.posts if g.observed_weeks else None,
+        "posts_per_week_per_account": round(g.posts_per_week_per_account, 2)
+        if g.posts_per_week_per_account is not None else None,
+        "late_friday_posts": g.late_friday_posts,
         "items_needing_answer": g.needing_answer, "answered": g.answered, "met": g.met, "breached": g.breached,
         "response_rate": g.response_rate, "compliance": g.compliance,
         "median_response_working_seconds": g.median_response_working_seconds,

@@ -147,7 +147,7 @@ def headline(data: ReportData) -> list[str]:
         top = max(g.removed.items(), key=lambda kv: kv[1])[0] if g.removed else None
         lines.append(f"Kommentarer: {number(g.comments)} från medborgare, {number(removed)} borttagna "
                      f"({percent(g.removed_share)})" + (f", mest {top}." if top else "."))
-    if g.late_friday_posts:
+    if g.late_friday_posts:  # None (not observed) or 0: nothing to say
         lines.append(f"{number(g.late_friday_posts)} inlägg publicerades sent på en fredag (efter 15), då "
                      "kommentarer väntar till måndag.")
     missing = data.not_polled()
@@ -443,7 +443,8 @@ DEFINITIONS = (
     "Borttagna kommentarer: dolda eller raderade av staden, med skälet i modereringsbeslutet.",
     "Ett konto publicerar för sällan när det har färre än 2 inlägg i veckan över 4 veckor; förvaltningen "
     "meddelas, och efter ytterligare 4 veckor kommunikationsavdelningen.",
-    "– betyder att uppgiften saknas: plattformen har den inte eller lämnade den inte (aldrig noll).",
+    "– betyder att uppgiften saknas: plattformen har den inte, lämnade den inte, eller månaden hämtades bara "
+    "delvis (kontot började hämtas under månaden) – aldrig noll.",
 )
 
 

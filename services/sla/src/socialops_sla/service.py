@@ -53,6 +53,7 @@ from .followup import (
     PublishingState,
     evaluate_publishing,
     is_late_friday,
+    month_days,
     months_back,
     publishing_status,
 )
@@ -186,7 +187,7 @@ class SlaService:
         outcomes: list[tuple[str, str]] = []
         async with self._lock, self.pool.acquire() as conn, conn.transaction():
             accounts = [p.message for p in parsed if isinstance(p.message, AccountRecord)]
-            await self.store.save_accounts(conn, accounts)  # type: ignore[arg-type]
+            await self.store.save_accounts(conn, accounts, now)  # type: ignore[arg-type]
             for record in accounts:
                 self.accounts[(record.platform.value, record.external_id)] = record  # type: ignore[union-attr]
                 outcomes.append((ACCOUNTS, "applied"))
@@ -453,7 +454,7 @@ class SlaService:
 
     async def refresh_channel_gauges(self, now: datetime) -> None:
         month = now.astimezone(STOCKHOLM).strftime("%Y-%m")
-        data = await self.report(month, months=2)  # the month before gives X its net new followers
+        data = await self.report(month, months=1)
         names = ("socialops_channel_reach_daily_average", "socialops_channel_reach_month",
                  "socialops_channel_interactions", "socialops_channel_followers", "socialops_channel_new_followers",
                  "socialops_channel_engagement_ratio", "socialops_channel_engagement_by_reach_ratio",
@@ -471,7 +472,7 @@ class SlaService:
                 "socialops_channel_engagement_ratio": c.engagement_rate,
                 "socialops_channel_engagement_by_reach_ratio": c.engagement_rate_by_reach,
                 "socialops_channel_link_clicks": c.link_clicks, "socialops_channel_video_views": c.video_views,
-                "socialops_channel_late_friday_posts": c.events.late_friday_posts,
+                "socialops_channel_late_friday_posts": c.late_friday_posts,
             }
             for name, value in values.items():
                 if value is not None:
@@ -579,10 +580,24 @@ class SlaService:
             recipients.append((None, self.settings.sla_communication_email))
         return recipients
 
+    async def figures_complete(self, month: str, now: datetime) -> bool:
+        """Whether the month's figures are in: the consumer has read its backlog, and every account
+        the poller reads has been read to the month's last day (an account it cannot read does not
+        hold the report back; after a day past the due date nothing does, the report says what lacks)."""
+        if not self.caught_up.is_set():
+            return False
+        _, following = month_days(month)
+        last_day = following - timedelta(days=1)
+        behind = [r for r in await self.store.insights_statuses()
+                  if r["state"] == PollState.OK.value and (r["covered_until"] is None or r["covered_until"] < last_day)]
+        due = report_due(now - timedelta(days=1), self.settings.sla_report_hour)
+        return not behind or due == month
+
     async def plan_monthly_reports(self) -> int:
         """Write the due month's report mails not written yet (each department's, the city's)."""
-        month = report_due(self.clock.now(), self.settings.sla_report_hour)
-        if month is None:
+        now = self.clock.now()
+        month = report_due(now, self.settings.sla_report_hour)
+        if month is None or not await self.figures_complete(month, now):
             return 0
         wanted = {f"monthly_report:{month}:{department or CITY}:{address}": (department, address)
                   for department, address in self.report_recipients()}
@@ -606,11 +621,13 @@ class SlaService:
                      months: int = TREND_MONTHS) -> ReportData:
         """The report's data for the city, a department or an account (`UnknownScope` if none)."""
         scope = scope_for(self.accounts.values(), account=account, department=department)
-        figures = await load_figures(self.store, months_back(month, months), scope.keys)
-        polling = {(r["platform"], r["account_id"]): PollView(r["state"], r["detail"], r["last_success_at"])
+        figures = await load_figures(self.store, months_back(month, months + 1), scope.keys)
+        polling = {(r["platform"], r["account_id"]): PollView(r["state"], r["detail"], r["last_success_at"],
+                                                              r["covered_since"], r["posts_covered_since"])
                    for r in await self.store.insights_statuses()}
         return report_data(month, scope, figures, polling=polling, publishing=await self.store.publishing_states(),
-                           months=months, inventory=self.inventory())
+                           months=months, inventory=self.inventory(), observed_since=await self.store.observed_since(),
+                           now=self.clock.now())
 
     async def monthly_report(self, month: str, *, account: str | None = None,
                              department: str | None = None) -> dict[str, Any]:

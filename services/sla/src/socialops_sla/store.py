@@ -248,17 +248,18 @@ class SlaStore:
     # --- accounts -------------------------------------------------------------------------------
 
     @staticmethod
-    async def save_accounts(conn: asyncpg.Connection, records: Sequence[AccountRecord]) -> None:
+    async def save_accounts(conn: asyncpg.Connection, records: Sequence[AccountRecord], seen_at: datetime) -> None:
         if records:
             await conn.executemany(
                 "INSERT INTO sla_accounts (platform, external_id, name, department, status, start_date, "
-                "response_calendar, response_target_hours, department_email) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
+                "response_calendar, response_target_hours, department_email, first_seen_at) "
+                "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
                 "ON CONFLICT (platform, external_id) "
                 "DO UPDATE SET name = EXCLUDED.name, department = EXCLUDED.department, status = EXCLUDED.status, "
                 "start_date = EXCLUDED.start_date, response_calendar = EXCLUDED.response_calendar, "
                 "response_target_hours = EXCLUDED.response_target_hours, department_email = EXCLUDED.department_email",
                 [(r.platform.value, r.external_id, r.name, r.department, r.status.value, r.start_date,
-                  r.response_calendar, r.response_target_hours, r.department_email) for r in records],
+                  r.response_calendar, r.response_target_hours, r.department_email, seen_at) for r in records],
             )
 
     async def accounts(self) -> list[asyncpg.Record]:
@@ -328,12 +329,13 @@ class SlaStore:
     async def save_insights_status(conn: asyncpg.Connection, statuses: Sequence[InsightsPollStatus]) -> None:
         if statuses:
             await conn.executemany(
-                "INSERT INTO sla_insights_status VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (platform, account_id) "
+                "INSERT INTO sla_insights_status VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (platform, account_id) "
                 "DO UPDATE SET state = EXCLUDED.state, detail = EXCLUDED.detail, covered_until = EXCLUDED.covered_until, "
+                "covered_since = EXCLUDED.covered_since, posts_covered_since = EXCLUDED.posts_covered_since, "
                 "last_success_at = EXCLUDED.last_success_at, missing_metrics = EXCLUDED.missing_metrics, "
                 "updated_at = EXCLUDED.updated_at WHERE EXCLUDED.updated_at >= sla_insights_status.updated_at",
-                [(s.platform.value, s.account_id, s.state.value, s.detail, s.covered_until, s.last_success_at,
-                  s.missing_metrics, s.updated_at) for s in statuses],
+                [(s.platform.value, s.account_id, s.state.value, s.detail, s.covered_until, s.covered_since,
+                  s.posts_covered_since, s.last_success_at, s.missing_metrics, s.updated_at) for s in statuses],
             )
 
     async def posts_since(self, since: datetime) -> list[asyncpg.Record]:
@@ -505,12 +507,15 @@ class SlaStore:
         return {(r["platform"], r["account_id"]): r["first"] for r in rows}
 
     async def observed_since(self) -> dict[tuple[str, str], datetime]:
-        """Since when each account's publishing is known: when this service learned of it, or its
-        earliest known post (the poller reads the platforms' posts back), whichever is first."""
+        """Since when each account's publishing is known: when this service learned of it (from then
+        on the webhooks tell every post), as far back as the poller read the platform's posts, or
+        its earliest known post (an import of older events), whichever is first."""
         rows = await self.pool.fetch(
-            "SELECT a.platform, a.external_id, least(a.first_seen_at, min(p.published_at)) AS since "
-            "FROM sla_accounts a LEFT JOIN sla_posts p ON p.platform = a.platform AND p.account_id = a.external_id "
-            "GROUP BY 1, 2, a.first_seen_at")
+            "SELECT a.platform, a.external_id, least(a.first_seen_at, s.posts_covered_since, "
+            "(SELECT min(p.published_at) FROM sla_posts p WHERE p.platform = a.platform "
+            "AND p.account_id = a.external_id)) AS since "
+            "FROM sla_accounts a LEFT JOIN sla_insights_status s ON s.platform = a.platform "
+            "AND s.account_id = a.external_id")
         return {(r["platform"], r["external_id"]): r["since"] for r in rows}
 
     async def mail_pending(self) -> dict[str, int]:

@@ -20,7 +20,7 @@ from socialops_common.events import (
 )
 from socialops_common.kafka import to_bytes
 from socialops_common.testing import read_topic, wait_until
-from socialops_common.topics import ACCOUNTS, DEADLETTER, EVENTS, SLA
+from socialops_common.topics import ACCOUNTS, DEADLETTER, EVENTS, INSIGHTS, SLA
 from socialops_sla.app import SlaRuntime, create_app
 from socialops_sla.calendar import STOCKHOLM
 from socialops_sla.config import ManualClock, SlaSettings
@@ -50,7 +50,7 @@ async def send(bootstrap: str, *messages) -> None:
     await producer.start()
     try:
         for topic, message in messages:
-            key = message.key if topic == ACCOUNTS else message.partition_key
+            key = message.key if topic in (ACCOUNTS, INSIGHTS) else message.partition_key
             await producer.send_and_wait(topic, to_bytes(message), key=key)
     finally:
         await producer.stop()

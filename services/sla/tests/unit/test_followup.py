@@ -110,7 +110,10 @@ def test_new_followers_are_follows_gained_or_on_x_the_net_difference() -> None:
     x = channel_kpis("x", "u", "2026-11", PlatformFigures(followers_end=1030, followers_first=1010), followers_before=1000)
     assert (x.new_followers, x.new_followers_basis) == (30, "net")
     first = channel_kpis("x", "u", "2026-11", PlatformFigures(followers_end=1030, followers_first=1010))
-    assert first.new_followers == 20  # no count before the month: from the first of the month
+    assert first.new_followers is None and first.missing["new_followers"] == "partial"  # counted since mid-month
+    # a platform that reports follows is never given a difference instead
+    assert channel_kpis("facebook", "p", "2026-11", PlatformFigures(followers_end=1030, followers_first=1000),
+                        followers_before=990).new_followers is None
 
 
 def test_event_figures_give_posts_per_week_response_rate_and_removals() -> None:
@@ -220,3 +223,37 @@ def test_the_period_and_minimum_are_configurable() -> None:
     assert state.status == "active"
     state, _ = evaluate_publishing(PublishingState(), posts, NOW, observed_since=SINCE, period=2 * WEEK)
     assert state.status == "escalated"  # 3 posts in two weeks, none in the two before
+
+
+def test_a_month_read_only_in_part_has_no_sums_rather_than_too_small_ones() -> None:
+    from datetime import date
+
+    figures = PlatformFigures(reach_days=10, reach_day_sum=10_000, new_followers=30, followers_end=900, reactions=50,
+                              comments=5, post_reach=2000, interactions_on_reached_posts=55, posts=4)
+    started = channel_kpis("facebook", "p", "2026-11", figures, days_from=date(2026, 11, 21),
+                           posts_from=datetime(2026, 11, 21, tzinfo=UTC))
+    assert started.reach == 1000.0 and started.followers == 900  # an average and a count at the end still hold
+    assert started.new_followers is None and started.missing["new_followers"] == "partial"
+    assert started.interactions is None and started.missing["interactions"] == "partial"
+    assert started.engagement_rate_by_reach is None and started.missing["saves"] == "not_on_platform"
+    later = channel_kpis("facebook", "p", "2026-12", figures, days_from=date(2026, 11, 21),
+                         posts_from=datetime(2026, 11, 21, tzinfo=UTC))
+    assert later.interactions == 55 and later.new_followers == 30
+
+
+def test_posts_a_week_count_only_the_weeks_observed() -> None:
+    from socialops_sla.report import observed_weeks
+
+    events = EventFigures(posts=6)
+    whole = channel_kpis("facebook", "p", "2026-11", None, events)
+    assert whole.posts_per_week == pytest.approx(6 / (30 / 7))
+    seen_from = datetime(2026, 11, 16, tzinfo=STOCKHOLM)
+    half = channel_kpis("facebook", "p", "2026-11", None, events,
+                        observed_weeks=observed_weeks("2026-11", seen_from, None))
+    assert half.posts_per_week == pytest.approx(6 / (15 / 7))
+    so_far = observed_weeks("2026-11", None, datetime(2026, 11, 8, tzinfo=STOCKHOLM))
+    assert so_far == pytest.approx(1.0)
+    unseen = channel_kpis("facebook", "p", "2026-10", None, events, observed_weeks=observed_weeks("2026-10", seen_from, None))
+    assert unseen.posts_per_week is None and unseen.late_friday_posts is None
+    a_day = channel_kpis("facebook", "p", "2026-11", None, EventFigures(posts=2), observed_weeks=1 / 7)
+    assert a_day.posts_per_week == 2.0  # a day's posts are not made a week's rate

@@ -177,8 +177,12 @@ class InsightsPoller:
         for reading in readings:
             metrics.INSIGHTS_SNAPSHOTS.labels(platform.value, reading.level).inc()
         metrics.INSIGHTS_LAST_SUCCESS.labels(platform.value, record.external_id).set(now.timestamp())
-        status = await self._settle(record, PollState.OK, now, max(filter(None, (covered, window.last_day))),
-                                    previous, last_success_at=now)
+        status = await self._settle(
+            record, PollState.OK, now, max(filter(None, (covered, window.last_day))), previous, last_success_at=now,
+            covered_since=min(filter(None, (previous.covered_since if previous else None,
+                                            window.first_day if window.days else None)), default=None),
+            posts_covered_since=min(filter(None, (previous.posts_covered_since if previous else None,
+                                                  window.posts_since))))
         return status, len(events)
 
     async def _read(self, record: AccountRecord, token: str, window) -> list[Reading]:
@@ -198,10 +202,13 @@ class InsightsPoller:
 
     async def _settle(self, record: AccountRecord, state: PollState, now: datetime, covered, previous,
                       *, detail: str | None = None, retry_after: datetime | None = None,
-                      last_success_at: datetime | None = None) -> InsightsPollStatus:
+                      last_success_at: datetime | None = None, covered_since=None,
+                      posts_covered_since: datetime | None = None) -> InsightsPollStatus:
         status = InsightsPollStatus(
             platform=record.platform, account_id=record.external_id, state=state, detail=detail,
             covered_until=covered, retry_after=retry_after,
+            covered_since=covered_since or (previous.covered_since if previous else None),
+            posts_covered_since=posts_covered_since or (previous.posts_covered_since if previous else None),
             last_success_at=last_success_at or (previous.last_success_at if previous else None),
             missing_metrics=sorted(self.refused[record.platform.value]), updated_at=now)
         metrics.INSIGHTS_POLLS.labels(record.platform.value, state.value).inc()

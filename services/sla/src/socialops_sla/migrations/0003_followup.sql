@@ -60,6 +60,8 @@ CREATE TABLE sla_insights_status (
     state text NOT NULL,
     detail text,
     covered_until date,
+    covered_since date,
+    posts_covered_since timestamptz,
     last_success_at timestamptz,
     missing_metrics text[] NOT NULL DEFAULT '{}',
     updated_at timestamptz NOT NULL,
