@@ -26,6 +26,7 @@ never 0, and the report says which.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -171,12 +172,14 @@ def evaluate_publishing(state: PublishingState, posts: Sequence[datetime], now: 
 # --- months -------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=512)
 def month_bounds(month: str, tz: ZoneInfo = STOCKHOLM) -> tuple[datetime, datetime]:
     """'2026-11' -> [first instant, first instant of next month) in local time."""
     first, following = month_days(month)
     return datetime.combine(first, time(0), tz), datetime.combine(following, time(0), tz)
 
 
+@functools.lru_cache(maxsize=512)
 def month_days(month: str) -> tuple[date, date]:
     """'2026-11' -> (1 November, 1 December)."""
     year, number = (int(part) for part in month.split("-"))
@@ -192,6 +195,12 @@ def months_back(month: str, count: int) -> list[str]:
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
 
 
+def local_month(instant: datetime, tz: ZoneInfo = STOCKHOLM) -> str:
+    """The month an instant falls in, local time: '2026-11'."""
+    return instant.astimezone(tz).strftime("%Y-%m")
+
+
+@functools.lru_cache(maxsize=512)
 def weeks_in(month: str) -> float:
     first, following = month_days(month)
     return (following - first).days / 7
@@ -238,6 +247,9 @@ class EventFigures:
     median_response_wall_seconds: float | None = None
     comments: int = 0  # citizens' comments received
     removed: dict[str, int] = field(default_factory=dict)  # reason -> comments the city removed
+
+
+NO_EVENTS = EventFigures()
 
 
 @dataclass(frozen=True)
@@ -317,22 +329,22 @@ def channel_kpis(platform: str, account_id: str, month: str, figures: PlatformFi
     began earlier was read in part, so its sums are missing ("partial"), not too small."""
     f = figures or PlatformFigures()
     first, _ = month_days(month)
-    partial = set()
+    partial: set[str] = set()
     if days_from is not None and first < days_from:
-        partial |= set(DAY_SUMS)
-    if posts_from is not None and datetime.combine(first, time(0), STOCKHOLM) < posts_from:
-        partial |= set(POST_SUMS)
+        partial.update(DAY_SUMS)
+    if posts_from is not None and month_bounds(month)[0] < posts_from:
+        partial.update(POST_SUMS)
     if partial:
         f = replace(f, **{name: None for name in partial}, posts=0 if "post_reach" in partial else f.posts)
-    offers = PLATFORM_OFFERS.get(platform, frozenset())
     if platform in MONTHLY_REACH and f.month_reach is not None:
         reach, basis = float(f.month_reach), "month"
     elif f.reach_days and f.reach_day_sum is not None:
         reach, basis = f.reach_day_sum / f.reach_days, "daily_average"
     else:
         reach, basis = None, None
-    parts = tuple(p for p in INTERACTION_PARTS if getattr(f, p) is not None)
-    interactions = _sum(getattr(f, p) for p in parts)
+    part_values = (f.reactions, f.comments, f.shares, f.saves)
+    parts = tuple(name for name, value in zip(INTERACTION_PARTS, part_values, strict=True) if value is not None)
+    interactions = sum(value for value in part_values if value is not None) if parts else None
     followers = f.followers_end
     if platform not in NET_FOLLOWERS:
         new, new_basis = f.new_followers, "gained" if f.new_followers is not None else None
@@ -345,13 +357,14 @@ def channel_kpis(platform: str, account_id: str, month: str, figures: PlatformFi
     rate = interactions / followers if interactions is not None and followers else None
     by_reach = (f.interactions_on_reached_posts / f.post_reach
                 if f.interactions_on_reached_posts is not None and f.post_reach else None)
-    values = {"reach": reach, "interactions": interactions, "followers": followers, "new_followers": new,
-              "lost_followers": f.lost_followers, "link_clicks": f.link_clicks, "video_views": f.video_views,
-              "page_views": f.page_views, **{p: getattr(f, p) for p in INTERACTION_PARTS}}
+    offers = PLATFORM_OFFERS.get(platform, frozenset())
     missing = {}
-    for name, value in values.items():
+    for name, value in (("reach", reach), ("interactions", interactions), ("followers", followers),
+                        ("new_followers", new), ("lost_followers", f.lost_followers), ("link_clicks", f.link_clicks),
+                        ("video_views", f.video_views), ("page_views", f.page_views),
+                        *zip(INTERACTION_PARTS, part_values, strict=True)):
         if value is None:
-            wanted = offers & set(INTERACTION_PARTS) if name == "interactions" else {name} & offers
+            wanted = not offers.isdisjoint(INTERACTION_PARTS) if name == "interactions" else name in offers
             read_in_part = name in partial or (name == "interactions" and "reactions" in partial)
             missing[name] = "partial" if wanted and read_in_part else "not_given" if wanted else "not_on_platform"
     return ChannelKpis(
@@ -360,7 +373,7 @@ def channel_kpis(platform: str, account_id: str, month: str, figures: PlatformFi
         engagement_rate_by_reach=by_reach, followers=followers, new_followers=new,
         new_followers_basis=new_basis,  # type: ignore[arg-type]
         lost_followers=f.lost_followers, link_clicks=f.link_clicks, video_views=f.video_views,
-        page_views=f.page_views, posts_with_figures=f.posts, missing=missing, events=events or EventFigures(),
+        page_views=f.page_views, posts_with_figures=f.posts, missing=missing, events=events or NO_EVENTS,
         observed_weeks=weeks_in(month) if observed_weeks is None else observed_weeks,
     )
 

@@ -8,6 +8,7 @@ number of accounts); everything after it is pure: `report_data` applies the defi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,7 +25,6 @@ from .followup import (
     channel_kpis,
     group_kpis,
     month_bounds,
-    month_days,
     months_back,
     removal_reason,
 )
@@ -87,40 +87,44 @@ def _value(row: Any, name: str) -> int | None:
 
 async def load_figures(store: SlaStore, months: Sequence[str], keys: AccountKeys = None) -> Figures:
     """The aggregates of `months` (give `report_data` one month more than it shows: the baseline)."""
-    first, _ = month_days(months[0])
-    _, end = month_days(months[-1])
-    start_ts, _ = month_bounds(months[0])
-    _, end_ts = month_bounds(months[-1])
+    async def query(method: Any) -> list[Any]:
+        async with store.report_connection() as db:
+            return await method(months, keys, db=db)
+
+    # six grouped queries, each on a connection of its own: PostgreSQL runs them side by side
+    days, monthly, post_figures, own_posts, outcomes, comments = await asyncio.gather(*(query(m) for m in (
+        store.day_figures_by_month, store.month_figures, store.post_figures_by_month, store.posts_by_month,
+        store.outcomes_by_month, store.comments_by_month)))
     platform: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for r in await store.day_figures_by_month(first, end, keys):
-        platform.setdefault((r["platform"], r["account_id"], r["month"]), {}).update(
+    for r in days:
+        platform.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(
             reach_days=r["reach_days"], reach_day_sum=_value(r, "reach_sum"), followers_end=_value(r, "followers_end"),
             followers_first=_value(r, "followers_first"), new_followers=_value(r, "new_followers"),
             lost_followers=_value(r, "lost_followers"), page_views=_value(r, "page_views"))
-    for r in await store.month_figures(first, end, keys):
-        platform.setdefault((r["platform"], r["account_id"], r["month"]), {})["month_reach"] = _value(r, "reach")
-    for r in await store.post_figures_by_month(start_ts, end_ts, keys):
-        platform.setdefault((r["platform"], r["account_id"], r["month"]), {}).update(
+    for r in monthly:
+        platform.setdefault((r["platform"], r["account_id"], r["label"]), {})["month_reach"] = _value(r, "reach")
+    for r in post_figures:
+        platform.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(
             posts=r["posts"], **{name: _value(r, name) for name in (
                 "reactions", "comments", "shares", "saves", "link_clicks", "video_views", "post_reach")},
             interactions_on_reached_posts=_value(r, "interactions_on_reached"))
     events: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for r in await store.posts_by_month(start_ts, end_ts, keys):
-        events.setdefault((r["platform"], r["account_id"], r["month"]), {}).update(
+    for r in own_posts:
+        events.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(
             posts=r["posts"], late_friday_posts=r["late_friday"])
     medians: dict[tuple[str, str], float] = {}
-    for r in await store.outcomes_by_month(start_ts, end_ts, keys):
+    for r in outcomes:
         if r["level"] == "account":
-            events.setdefault((r["platform"], r["account_id"], r["month"]), {}).update(
+            events.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(
                 needing_answer=r["needing_answer"], answered=r["answered"], met=r["met"], breached=r["breached"],
                 cancelled=r["cancelled"], median_response_working_seconds=r["median_working_seconds"],
                 median_response_wall_seconds=r["median_wall_seconds"])
         elif r["median_working_seconds"] is not None:
             name = CITY if r["level"] == "city" else r["owner"]
             if name is not None:
-                medians[(name, r["month"])] = float(r["median_working_seconds"])
-    for r in await store.comments_by_month(start_ts, end_ts, keys):
-        entry = events.setdefault((r["platform"], r["account_id"], r["month"]), {})
+                medians[(name, r["label"])] = float(r["median_working_seconds"])
+    for r in comments:
+        entry = events.setdefault((r["platform"], r["account_id"], r["label"]), {})
         entry["comments"] = entry.get("comments", 0) + r["n"]
         if r["removed"]:
             removed = entry.setdefault("removed", {})
@@ -232,9 +236,12 @@ def report_data(month: str, scope: Scope, figures: Figures, *, polling: dict[Acc
         publishing={k: v for k, v in (publishing or {}).items() if k in accounts}, channel_trends=trends)
 
 
-def observed_weeks(month: str, since: datetime | None, now: datetime | None) -> float:
-    """The weeks of `month` between `since` (when the account's publishing became visible) and `now`."""
+def observed_weeks(month: str, since: datetime | None, now: datetime | None) -> float | None:
+    """The weeks of `month` between `since` (when the account's publishing became visible) and `now`
+    (None: the whole month)."""
     start, end = month_bounds(month)
+    if (since is None or since <= start) and (now is None or now >= end):
+        return None
     start = max(start, since) if since else start
     end = min(end, now) if now else end
     return max(0.0, (end - start).total_seconds() / (7 * 86400))

@@ -53,6 +53,7 @@ from .followup import (
     PublishingState,
     evaluate_publishing,
     is_late_friday,
+    local_month,
     month_days,
     months_back,
     publishing_status,
@@ -235,10 +236,13 @@ class SlaService:
                     changes += self.tracker.on_event(ledger, message, now)
                 outcomes.append((p.topic, "applied"))
             await self.store.save_ledger(conn, ledger, removal_threads)
-            late_friday = await self.store.save_posts(conn, posts + snapshots.posts())
+            all_posts = posts + snapshots.posts()
+            late_friday = await self.store.save_posts(conn, all_posts)
             await self.store.save_account_days(conn, snapshots.day_rows())
             await self.store.save_account_months(conn, snapshots.month_rows())
             await self.store.save_post_figures(conn, snapshots.post_rows())
+            await self.store.refresh_months(conn, snapshots.day_months(), snapshots.post_months() | {
+                (p[0], p[1], local_month(p[4])) for p in all_posts})
             await self.store.add_to_outbox(conn, changes)
         # committed: count it, and wake the publisher and the scheduler (new deadlines may be near)
         for topic, outcome in outcomes:

@@ -15,7 +15,7 @@ from typing import Any
 
 from socialops_common.events import SocialEvent
 
-from .followup import is_late_friday
+from .followup import is_late_friday, local_month
 from .store import DAY_FIGURES, POST_FIGURES
 
 
@@ -66,6 +66,14 @@ class SnapshotRows:
     def post_rows(self) -> list[tuple]:
         return [(p, a, post, row["published_at"], row["as_of"], *(row.get(f) for f in POST_FIGURES), row["updated_at"])
                 for (p, a, post), row in self._posts.items()]
+
+    def day_months(self) -> set[tuple[str, str, str]]:
+        """(platform, account, month) of the days this batch changed: their monthly sums are stale."""
+        return {(p, a, d.strftime("%Y-%m")) for p, a, d in self._days}
+
+    def post_months(self) -> set[tuple[str, str, str]]:
+        """(platform, account, month published, Stockholm time) of the posts this batch changed."""
+        return {(p, a, local_month(row["published_at"])) for (p, a, _), row in self._posts.items()}
 
     def posts(self) -> list[tuple]:
         """The posts the platforms listed, for publishing frequency: (platform, account, item, event id,

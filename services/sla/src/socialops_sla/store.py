@@ -7,8 +7,9 @@ are committed together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -23,7 +24,7 @@ from socialops_common.events import (
     SlaStateChange,
 )
 
-from .followup import PublishingState
+from .followup import PublishingState, month_bounds, month_days
 from .tracker import Answer, Item, ItemKey, Ledger, Removal, Verdict
 
 ThreadKey = tuple[str, str, str]  # (platform, account_id, thread_id)
@@ -384,61 +385,112 @@ class SlaStore:
 
     # --- monthly follow-up (the report's figures, 13 months at a time) -----------------------------------
     # `keys` limits a query to some accounts ((platform, account_id) pairs); None: every account.
+    # `db`: the connection to run on (`report_connection`), else the pool.
     # Months are calendar months: of the platform's own day for its daily figures, of Stockholm
     # time for posts and items.
 
-    async def day_figures_by_month(self, first: date, end: date, keys: AccountKeys = None) -> list[asyncpg.Record]:
-        where, args = _accounts_filter("d", keys, 3)
-        return await self.pool.fetch(
-            f"""
-            SELECT d.platform, d.account_id, to_char(d.day, 'YYYY-MM') AS month,
-                   count(d.reach) AS reach_days, sum(d.reach) AS reach_sum,
-                   (array_agg(d.followers ORDER BY d.day DESC) FILTER (WHERE d.followers IS NOT NULL))[1] AS followers_end,
-                   (array_agg(d.followers ORDER BY d.day) FILTER (WHERE d.followers IS NOT NULL))[1] AS followers_first,
-                   sum(d.new_followers) AS new_followers, sum(d.lost_followers) AS lost_followers,
-                   sum(d.page_views) AS page_views
-            FROM sla_account_days d WHERE d.day >= $1 AND d.day < $2 {where}
-            GROUP BY 1, 2, 3
-            """, first, end, *args)
+    @contextlib.asynccontextmanager
+    async def report_connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection for the report's grouped queries: enough sort/hash memory that grouping
+        hundreds of thousands of account-months does not spill to disk (a city of 15,000 accounts:
+        bench/followup.py), in a read-only transaction of its own."""
+        async with self.pool.acquire() as connection, connection.transaction(readonly=True):
+            await connection.execute("SET LOCAL work_mem = '256MB'")
+            yield connection
 
-    async def month_figures(self, first: date, end: date, keys: AccountKeys = None) -> list[asyncpg.Record]:
-        where, args = _accounts_filter("m", keys, 3)
-        return await self.pool.fetch(
-            f"SELECT m.platform, m.account_id, to_char(m.month, 'YYYY-MM') AS month, m.reach FROM sla_account_months m "
-            f"WHERE m.month >= $1 AND m.month < $2 {where}", first, end, *args)
+    @staticmethod
+    async def refresh_months(conn: asyncpg.Connection, days: Iterable[MonthKey], posts: Iterable[MonthKey]) -> None:
+        """Recompute the monthly sums of the months whose days (`days`) or posts (`posts`, by the
+        month they were published in, Stockholm time) changed: in the writer's transaction."""
+        day_keys, post_keys = sorted(set(days)), sorted(set(posts))
+        if day_keys:
+            await conn.execute(
+                """
+                INSERT INTO sla_day_figures_by_month
+                SELECT k.p, k.a, k.m, count(d.reach), sum(d.reach),
+                       -- the follower count of the month's last (first) day that has one, without sorting
+                       (max(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2],
+                       (min(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2],
+                       sum(d.new_followers), sum(d.lost_followers), sum(d.page_views)
+                FROM unnest($1::text[], $2::text[], $3::date[]) AS k(p, a, m)
+                JOIN sla_account_days d ON d.platform = k.p AND d.account_id = k.a AND d.day >= k.m
+                 AND d.day < (k.m + interval '1 month')::date
+                GROUP BY k.p, k.a, k.m
+                ON CONFLICT (platform, account_id, month) DO UPDATE SET reach_days = EXCLUDED.reach_days,
+                    reach_sum = EXCLUDED.reach_sum, followers_end = EXCLUDED.followers_end,
+                    followers_first = EXCLUDED.followers_first, new_followers = EXCLUDED.new_followers,
+                    lost_followers = EXCLUDED.lost_followers, page_views = EXCLUDED.page_views
+                """, [k[0] for k in day_keys], [k[1] for k in day_keys], [month_days(k[2])[0] for k in day_keys])
+        if post_keys:
+            bounds = [month_bounds(k[2]) for k in post_keys]
+            args = ([k[0] for k in post_keys], [k[1] for k in post_keys], [month_days(k[2])[0] for k in post_keys],
+                    [b[0] for b in bounds], [b[1] for b in bounds])
+            keys = "unnest($1::text[], $2::text[], $3::date[], $4::timestamptz[], $5::timestamptz[]) AS k(p, a, m, s, e)"
+            parts = " + ".join(f"coalesce(f.{c}, 0)" for c in ("reactions", "comments", "shares", "saves"))
+            await conn.execute(
+                f"""
+                INSERT INTO sla_post_figures_by_month
+                SELECT k.p, k.a, k.m, count(*), sum(f.reactions), sum(f.comments), sum(f.shares), sum(f.saves),
+                       sum(f.link_clicks), sum(f.video_views), sum(f.reach),
+                       sum({parts}) FILTER (WHERE f.reach IS NOT NULL)
+                FROM {keys}
+                JOIN sla_post_figures f ON f.platform = k.p AND f.account_id = k.a AND f.published_at >= k.s
+                 AND f.published_at < k.e
+                GROUP BY k.p, k.a, k.m
+                ON CONFLICT (platform, account_id, month) DO UPDATE SET posts = EXCLUDED.posts,
+                    reactions = EXCLUDED.reactions, comments = EXCLUDED.comments, shares = EXCLUDED.shares,
+                    saves = EXCLUDED.saves, link_clicks = EXCLUDED.link_clicks, video_views = EXCLUDED.video_views,
+                    post_reach = EXCLUDED.post_reach, interactions_on_reached = EXCLUDED.interactions_on_reached
+                """, *args)
+            await conn.execute(
+                f"""
+                INSERT INTO sla_posts_by_month
+                SELECT k.p, k.a, k.m, count(*), count(*) FILTER (WHERE s.late_friday)
+                FROM {keys}
+                JOIN sla_posts s ON s.platform = k.p AND s.account_id = k.a AND s.published_at >= k.s
+                 AND s.published_at < k.e
+                GROUP BY k.p, k.a, k.m
+                ON CONFLICT (platform, account_id, month) DO UPDATE SET posts = EXCLUDED.posts,
+                    late_friday = EXCLUDED.late_friday
+                """, *args)
 
-    async def post_figures_by_month(self, start: datetime, end: datetime, keys: AccountKeys = None) -> list[asyncpg.Record]:
-        where, args = _accounts_filter("p", keys, 3)
-        parts = " + ".join(f"coalesce(p.{c}, 0)" for c in ("reactions", "comments", "shares", "saves"))
-        return await self.pool.fetch(
-            f"""
-            SELECT p.platform, p.account_id, {_LOCAL_MONTH.format("p.published_at")} AS month, count(*) AS posts,
-                   sum(p.reactions) AS reactions, sum(p.comments) AS comments, sum(p.shares) AS shares,
-                   sum(p.saves) AS saves, sum(p.link_clicks) AS link_clicks, sum(p.video_views) AS video_views,
-                   sum(p.reach) AS post_reach, sum({parts}) FILTER (WHERE p.reach IS NOT NULL) AS interactions_on_reached
-            FROM sla_post_figures p WHERE p.published_at >= $1 AND p.published_at < $2 {where}
-            GROUP BY 1, 2, 3
-            """, start, end, *args)
+    async def day_figures_by_month(self, months: Sequence[str], keys: AccountKeys = None,
+                                   db: Any = None) -> list[asyncpg.Record]:
+        return await self._by_month("sla_day_figures_by_month", months, keys, db)
 
-    async def posts_by_month(self, start: datetime, end: datetime, keys: AccountKeys = None) -> list[asyncpg.Record]:
+    async def month_figures(self, months: Sequence[str], keys: AccountKeys = None,
+                            db: Any = None) -> list[asyncpg.Record]:
+        """The platforms' own monthly figures (LinkedIn's monthly reach)."""
+        return await self._by_month("sla_account_months", months, keys, db)
+
+    async def post_figures_by_month(self, months: Sequence[str], keys: AccountKeys = None,
+                                    db: Any = None) -> list[asyncpg.Record]:
+        return await self._by_month("sla_post_figures_by_month", months, keys, db)
+
+    async def posts_by_month(self, months: Sequence[str], keys: AccountKeys = None,
+                             db: Any = None) -> list[asyncpg.Record]:
         """Posts we know of (our events and the platforms' post lists), late-Friday ones apart."""
-        where, args = _accounts_filter("p", keys, 3)
-        return await self.pool.fetch(
-            f"SELECT p.platform, p.account_id, {_LOCAL_MONTH.format('p.published_at')} AS month, count(*) AS posts, "
-            f"count(*) FILTER (WHERE p.late_friday) AS late_friday FROM sla_posts p "
-            f"WHERE p.published_at >= $1 AND p.published_at < $2 {where} GROUP BY 1, 2, 3", start, end, *args)
+        return await self._by_month("sla_posts_by_month", months, keys, db)
 
-    async def outcomes_by_month(self, start: datetime, end: datetime, keys: AccountKeys = None) -> list[asyncpg.Record]:
+    async def _by_month(self, table: str, months: Sequence[str], keys: AccountKeys, db: Any) -> list[asyncpg.Record]:
+        where, args = _accounts_filter("t", keys, 3)
+        return await (db or self.pool).fetch(
+            f"SELECT to_char(t.month, 'YYYY-MM') AS label, t.* FROM {table} t WHERE t.month >= $1 AND t.month < $2 {where}",
+            month_days(months[0])[0], month_days(months[-1])[1], *args)
+
+    async def outcomes_by_month(self, months: Sequence[str], keys: AccountKeys = None,
+                                db: Any = None) -> list[asyncpg.Record]:
         """Per month: each account's items that needed an answer and how they went, and the median
         working-time response of each department (`level` 'department') and the city ('city')."""
-        where, args = _accounts_filter("i", keys, 3)
-        return await self.pool.fetch(
+        grid = MonthGrid(months)
+        where, args = _accounts_filter("i", keys, 5)
+        return await (db or self.pool).fetch(
             f"""
             WITH i AS (
-                SELECT i.*, {_LOCAL_MONTH.format("i.occurred_at")} AS month, a.department AS owner
+                SELECT i.*, {grid.month("i.occurred_at", "timestamptz")} AS label, a.department AS owner
                 FROM sla_items i LEFT JOIN sla_accounts a ON a.platform = i.platform AND a.external_id = i.account_id
                 WHERE i.state IS NOT NULL AND i.occurred_at >= $1 AND i.occurred_at < $2 {where})
-            SELECT month, platform, account_id, owner,
+            SELECT label, platform, account_id, owner,
                    CASE WHEN GROUPING(platform, account_id) = 0 THEN 'account'
                         WHEN GROUPING(owner) = 0 THEN 'department' ELSE 'city' END AS level,
                    count(*) FILTER (WHERE state <> 'cancelled') AS needing_answer,
@@ -450,16 +502,18 @@ class SlaStore:
                        FILTER (WHERE state <> 'cancelled') AS median_working_seconds,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY response_wall_seconds)
                        FILTER (WHERE state <> 'cancelled') AS median_wall_seconds
-            FROM i GROUP BY GROUPING SETS ((month, platform, account_id), (month, owner), (month))
-            """, start, end, *args)
+            FROM i GROUP BY GROUPING SETS ((label, platform, account_id), (label, owner), (label))
+            """, *grid.instants_args, *args)
 
-    async def comments_by_month(self, start: datetime, end: datetime, keys: AccountKeys = None) -> list[asyncpg.Record]:
+    async def comments_by_month(self, months: Sequence[str], keys: AccountKeys = None,
+                                db: Any = None) -> list[asyncpg.Record]:
         """Citizens' comments per account and month, and those the city removed by the rule acted on
         (a removal in the platform, or a moderation decision to hide or delete)."""
-        where, args = _accounts_filter("i", keys, 3)
-        return await self.pool.fetch(
+        grid = MonthGrid(months)
+        where, args = _accounts_filter("i", keys, 5)
+        return await (db or self.pool).fetch(
             f"""
-            SELECT i.platform, i.account_id, {_LOCAL_MONTH.format("i.occurred_at")} AS month,
+            SELECT i.platform, i.account_id, {grid.month("i.occurred_at", "timestamptz")} AS label,
                    (r.reason IN ('hidden', 'deleted_by_city') OR v.action IN ('hide', 'delete')) AS removed,
                    CASE WHEN v.action IN ('hide', 'delete') THEN v.rule END AS rule, count(*) AS n
             FROM sla_items i
@@ -467,7 +521,7 @@ class SlaStore:
             LEFT JOIN sla_verdicts v ON v.platform = i.platform AND v.account_id = i.account_id AND v.item_id = i.item_id
             WHERE i.item_kind = 'comment.created' AND i.occurred_at >= $1 AND i.occurred_at < $2 {where}
             GROUP BY 1, 2, 3, 4, 5
-            """, start, end, *args)
+            """, *grid.instants_args, *args)
 
     async def insights_statuses(self) -> list[asyncpg.Record]:
         return await self.pool.fetch("SELECT * FROM sla_insights_status")
@@ -525,7 +579,26 @@ class SlaStore:
 
 
 AccountKeys = Sequence[tuple[str, str]] | None
-_LOCAL_MONTH = "to_char({} AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM')"
+MonthKey = tuple[str, str, str]  # (platform, account_id, 'YYYY-MM')
+
+
+class MonthGrid:
+    """The months of a report as query arguments: $1/$2 the span, $3 the months' names, $4 their first
+    instants (Stockholm time). A row's month is a binary search of its instant in $4 (`width_bucket`),
+    so grouping a million items needs no time-zone arithmetic per row."""
+
+    def __init__(self, months: Sequence[str]) -> None:
+        self.names = list(months)
+        self.instants = [month_bounds(m)[0] for m in months]
+        self.end_instant = month_bounds(months[-1])[1]
+
+    @staticmethod
+    def month(column: str, kind: str) -> str:
+        return f"($3::text[])[width_bucket({column}, $4::{kind}[])]"
+
+    @property
+    def instants_args(self) -> tuple:
+        return self.instants[0], self.end_instant, self.names, self.instants
 
 
 def _accounts_filter(alias: str, keys: AccountKeys, first: int) -> tuple[str, list[list[str]]]:
@@ -534,4 +607,3 @@ def _accounts_filter(alias: str, keys: AccountKeys, first: int) -> tuple[str, li
         return "", []
     return (f"AND ({alias}.platform, {alias}.account_id) IN (SELECT * FROM unnest(${first}::text[], "
             f"${first + 1}::text[]))", [[k[0] for k in keys], [k[1] for k in keys]])
-

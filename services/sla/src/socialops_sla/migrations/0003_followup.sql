@@ -115,3 +115,45 @@ CREATE TABLE sla_mail_outbox (
 );
 CREATE INDEX sla_mail_outbox_due ON sla_mail_outbox (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX sla_mail_outbox_account ON sla_mail_outbox (platform, account_id);
+
+-- The report's monthly sums, kept up to date as figures arrive (the consumer recomputes the months
+-- a batch touched), so that a city's 13-month report reads one row per account and month instead
+-- of every day and post (bench/followup.py). Months: the platform's days; posts by Stockholm time.
+CREATE TABLE sla_day_figures_by_month (
+    platform text NOT NULL,
+    account_id text NOT NULL,
+    month date NOT NULL,
+    reach_days integer NOT NULL,
+    reach_sum bigint,
+    followers_end bigint,
+    followers_first bigint,
+    new_followers bigint,
+    lost_followers bigint,
+    page_views bigint,
+    PRIMARY KEY (platform, account_id, month)
+);
+CREATE TABLE sla_post_figures_by_month (
+    platform text NOT NULL,
+    account_id text NOT NULL,
+    month date NOT NULL,
+    posts integer NOT NULL,
+    reactions bigint,
+    comments bigint,
+    shares bigint,
+    saves bigint,
+    link_clicks bigint,
+    video_views bigint,
+    post_reach bigint,
+    interactions_on_reached bigint,
+    PRIMARY KEY (platform, account_id, month)
+);
+CREATE TABLE sla_posts_by_month (
+    platform text NOT NULL,
+    account_id text NOT NULL,
+    month date NOT NULL,
+    posts integer NOT NULL,
+    late_friday integer NOT NULL,
+    PRIMARY KEY (platform, account_id, month)
+);
+CREATE INDEX sla_post_figures_account ON sla_post_figures (platform, account_id, published_at);
+CREATE INDEX sla_posts_account ON sla_posts (platform, account_id, published_at);
