@@ -3,8 +3,9 @@
 Broker (tansu), a private PostgreSQL (embedded, so a test may stop it), a local SMTP server that
 keeps what it receives, local servers speaking the Graph API, X API v2 and LinkedIn's API
 (socialops_moderation.fake_platforms, each keeping every call), and the four services started exactly
-as `make run` starts them (`socialops-<svc> serve --port N`). Faults: SIGKILL a service, stop the
-database, pause the broker.
+as `make run` starts them (`socialops-<svc> serve --port N`); with `insights=True` also the local
+platform servers and the insights poller (`socialops-ingest fake-platforms`, `socialops-ingest poll`),
+as `make run` does. Faults: SIGKILL a service, stop the database, pause the broker.
 """
 
 from __future__ import annotations
@@ -53,16 +54,18 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen | None = None
+    program: str | None = None  # the console script's service, when not `name` (the poller: ingest)
+    subcommand: str = "serve"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ServiceProcess:
-        command = Path(sys.executable).parent / f"socialops-{self.name}"
+        command = Path(sys.executable).parent / f"socialops-{self.program or self.name}"
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [str(command), "serve", "--host", "127.0.0.1", "--port", str(self.port)], env=self.env,
+            [str(command), self.subcommand, "--host", "127.0.0.1", "--port", str(self.port)], env=self.env,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         return self
@@ -122,15 +125,16 @@ class Stack:
     linkedin_tokens: dict[str, str] = field(default_factory=dict)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="socialops-e2e-")))
 
-    def start(self, names: tuple[str, ...] = ("archive", "sla", "moderation", "ingest"), **extra_env: str) -> Stack:
+    def start(self, names: tuple[str, ...] = ("archive", "sla", "moderation", "ingest"), *, insights: bool = False,
+              **extra_env: str) -> Stack:
         """Everything, or nothing: what was started before a failure is stopped again."""
         try:
-            return self._start(names, **extra_env)
+            return self._start(names, insights, **extra_env)
         except BaseException:
             self.stop()
             raise
 
-    def _start(self, names: tuple[str, ...], **extra_env: str) -> Stack:
+    def _start(self, names: tuple[str, ...], insights: bool, **extra_env: str) -> Stack:
         self.broker = LocalBroker().start()
         asyncio.run(ensure_topics(self.broker.bootstrap))
         self.database = LocalDatabase.start_embedded(self.workdir / "pgdata")
@@ -170,9 +174,21 @@ class Stack:
         # Where each service finds the others' HTTP APIs (the console is their client).
         env.update({f"SOCIALOPS_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()})
         env.update(extra_env)
+        if insights:  # as `make run`: local servers speaking the platforms' APIs, the poller reading them
+            port = free_port()
+            self.services["platforms"] = ServiceProcess("platforms", port, env, self.workdir / "platforms.log",
+                                                        program="ingest", subcommand="fake-platforms").start()
+            base = f"http://127.0.0.1:{port}"
+            env.update({"SOCIALOPS_INSIGHTS_GRAPH_URL": f"{base}/graph/v25.0",
+                        "SOCIALOPS_INSIGHTS_LINKEDIN_URL": f"{base}/linkedin/rest",
+                        "SOCIALOPS_INSIGHTS_X_URL": f"{base}/x/2",
+                        "SOCIALOPS_INSIGHTS_TOKENS_FILE": str(REPOSITORY / "config" / "local-insights-tokens.json")})
+            ports["insights"] = free_port()
         for name, port in ports.items():
+            program, subcommand = ("ingest", "poll") if name == "insights" else (None, "serve")
             self.services[name] = ServiceProcess(name, port, dict(env, SOCIALOPS_HTTP_PORT=str(port)),
-                                                 self.workdir / f"{name}.log").start()
+                                                 self.workdir / f"{name}.log", program=program,
+                                                 subcommand=subcommand).start()
         for service in self.services.values():
             service.wait_ready()
         return self

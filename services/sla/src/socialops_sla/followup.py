@@ -321,18 +321,19 @@ POST_SUMS = (*INTERACTION_PARTS, "link_clicks", "video_views", "post_reach", "in
 def channel_kpis(platform: str, account_id: str, month: str, figures: PlatformFigures | None,
                  events: EventFigures | None = None, followers_before: int | None = None,
                  observed_weeks: float | None = None, days_from: date | None = None,
-                 posts_from: datetime | None = None) -> ChannelKpis:
+                 posts_from: datetime | None = None, period_start: datetime | None = None) -> ChannelKpis:
     """One account's month. `followers_before`: its last follower count before the month (X's new
     followers are the difference: X reports no follows). `observed_weeks`: how much of the month
     this service could see the account publish (None: all of it; before that, posts are unknown).
     `days_from` / `posts_from`: since when the platform's days and posts were read; a month that
-    began earlier was read in part, so its sums are missing ("partial"), not too small."""
+    began earlier was read in part, so its sums are missing ("partial"), not too small.
+    `period_start`: the figures are of another period than the month (the dashboards' last 28 days)."""
     f = figures or PlatformFigures()
-    first, _ = month_days(month)
+    start = period_start or month_bounds(month)[0]
     partial: set[str] = set()
-    if days_from is not None and first < days_from:
+    if days_from is not None and start.astimezone(STOCKHOLM).date() < days_from:
         partial.update(DAY_SUMS)
-    if posts_from is not None and month_bounds(month)[0] < posts_from:
+    if posts_from is not None and start < posts_from:
         partial.update(POST_SUMS)
     if partial:
         f = replace(f, **{name: None for name in partial}, posts=0 if "post_reach" in partial else f.posts)
@@ -410,6 +411,7 @@ class GroupKpis:
     median_response_working_seconds: float | None
     comments: int
     removed: dict[str, int]
+    reporting: dict[str, int] = field(default_factory=dict)  # figure -> accounts that have it
 
     @property
     def posts_per_week_per_account(self) -> float | None:
@@ -470,6 +472,8 @@ def group_kpis(month: str, channels: Sequence[ChannelKpis], median_working_secon
         met=sum(c.events.met for c in channels), breached=sum(c.events.breached for c in channels),
         median_response_working_seconds=median_working_seconds, comments=sum(c.events.comments for c in channels),
         removed=removed,
+        reporting={name: sum(1 for c in channels if getattr(c, name) is not None)
+                   for name in ("followers", "new_followers", "interactions", "reach")},
     )
 
 

@@ -50,20 +50,19 @@ DATABASE_GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
     "socialops_sla_account_review_required": (
         "1 when a second quiet period escalated the account to the communication department", ITEM_LABELS),
     "socialops_channel_reach_daily_average": (
-        "Average daily reach this month (people a day; the platform has no monthly figure)", ITEM_LABELS),
-    "socialops_channel_reach_month": ("The platform's own unique reach this month so far (people)", ITEM_LABELS),
-    "socialops_channel_interactions": (
-        "Reactions, comments, shares and saves on the posts published this month", ITEM_LABELS),
-    "socialops_channel_followers": ("Followers of the channel at the latest figure this month", ITEM_LABELS),
+        "Average daily reach over the last 28 days (people a day)", ITEM_LABELS),
+        "socialops_channel_interactions": (
+        "Reactions, comments, shares and saves on the posts published in the last 28 days", ITEM_LABELS),
+    "socialops_channel_followers": ("Followers of the channel at the latest figure", ITEM_LABELS),
     "socialops_channel_new_followers": (
-        "Followers gained this month so far (X: the net change of the follower count)", ITEM_LABELS),
-    "socialops_channel_engagement_ratio": ("Interactions this month divided by followers", ITEM_LABELS),
+        "Followers gained in the last 28 days (X: the net change of the follower count)", ITEM_LABELS),
+    "socialops_channel_engagement_ratio": ("Interactions on the last 28 days' posts divided by followers", ITEM_LABELS),
     "socialops_channel_engagement_by_reach_ratio": (
-        "Interactions on this month's posts divided by those posts' reach", ITEM_LABELS),
-    "socialops_channel_link_clicks": ("Link clicks on the posts published this month", ITEM_LABELS),
-    "socialops_channel_video_views": ("Video views of the posts published this month", ITEM_LABELS),
+        "Interactions on the last 28 days' posts divided by those posts' reach", ITEM_LABELS),
+    "socialops_channel_link_clicks": ("Link clicks on the posts published in the last 28 days", ITEM_LABELS),
+    "socialops_channel_video_views": ("Video views of the posts published in the last 28 days", ITEM_LABELS),
     "socialops_channel_posts_per_week": ("Posts a week over the quiet period (default the last 4 weeks)", ITEM_LABELS),
-    "socialops_channel_late_friday_posts": ("Posts published on a Friday from 15:00 this month", ITEM_LABELS),
+    "socialops_channel_late_friday_posts": ("Posts published on a Friday from 15:00 in the last 28 days", ITEM_LABELS),
     "socialops_channel_insights_state": (
         "1 for the insights poller's state of the account (ok, no_token, token_expired, rate_limited, failing, "
         "no_status)", ("state", *ITEM_LABELS)),

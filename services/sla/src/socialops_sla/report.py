@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from socialops_common.events import AccountRecord, AccountStatus
@@ -24,6 +24,7 @@ from .followup import (
     PublishingState,
     channel_kpis,
     group_kpis,
+    local_month,
     month_bounds,
     months_back,
     removal_reason,
@@ -85,6 +86,51 @@ def _value(row: Any, name: str) -> int | None:
     return int(value) if value is not None else None
 
 
+def day_sums(r: Any) -> dict[str, Any]:
+    """A row of `store.DAY_SUMS` as `PlatformFigures` fields."""
+    return dict(reach_days=r["reach_days"], reach_day_sum=_value(r, "reach_sum"),
+                followers_end=_value(r, "followers_end"), followers_first=_value(r, "followers_first"),
+                new_followers=_value(r, "new_followers"), lost_followers=_value(r, "lost_followers"),
+                page_views=_value(r, "page_views"))
+
+
+def post_sums(r: Any) -> dict[str, Any]:
+    """A row of `store.POST_SUMS` as `PlatformFigures` fields."""
+    return dict(posts=r["posts"], interactions_on_reached_posts=_value(r, "interactions_on_reached"),
+                **{name: _value(r, name) for name in ("reactions", "comments", "shares", "saves", "link_clicks",
+                                                       "video_views", "post_reach")})
+
+
+def own_post_sums(r: Any) -> dict[str, Any]:
+    """A row of `store.OWN_POST_SUMS` as `EventFigures` fields."""
+    return dict(posts=r["posts"], late_friday_posts=r["late_friday"])
+
+
+async def recent_kpis(store: SlaStore, accounts: Iterable[tuple[str, str]], now: datetime,
+                      polling: dict[AccountKey, PollView], days: int = 28) -> list[ChannelKpis]:
+    """Each account's KPIs over the last `days` days (the dashboards: a calendar month has no
+    complete day yet on its first), by the monthly definitions. Reach is the daily average."""
+    since = now - timedelta(days=days)
+    sums = await store.recent_sums(since, now)
+    platform: dict[AccountKey, dict[str, Any]] = {}
+    for r in sums["days"]:
+        platform.setdefault((r["platform"], r["account_id"]), {}).update(day_sums(r))
+    for r in sums["posts"]:
+        platform.setdefault((r["platform"], r["account_id"]), {}).update(post_sums(r))
+    own = {(r["platform"], r["account_id"]): EventFigures(**own_post_sums(r)) for r in sums["own_posts"]}
+    month = local_month(now)
+    out = []
+    for key in accounts:
+        figures = PlatformFigures(**platform[key]) if key in platform else None
+        poll = polling.get(key)
+        out.append(channel_kpis(key[0], key[1], month, figures, own.get(key),
+                                followers_before=figures.followers_first if figures else None,
+                                observed_weeks=days / 7, period_start=since,
+                                days_from=poll.covered_since if poll else None,
+                                posts_from=poll.posts_covered_since if poll else None))
+    return out
+
+
 async def load_figures(store: SlaStore, months: Sequence[str], keys: AccountKeys = None) -> Figures:
     """The aggregates of `months` (give `report_data` one month more than it shows: the baseline)."""
     async def query(method: Any) -> list[Any]:
@@ -97,21 +143,14 @@ async def load_figures(store: SlaStore, months: Sequence[str], keys: AccountKeys
         store.outcomes_by_month, store.comments_by_month)))
     platform: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in days:
-        platform.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(
-            reach_days=r["reach_days"], reach_day_sum=_value(r, "reach_sum"), followers_end=_value(r, "followers_end"),
-            followers_first=_value(r, "followers_first"), new_followers=_value(r, "new_followers"),
-            lost_followers=_value(r, "lost_followers"), page_views=_value(r, "page_views"))
+        platform.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(day_sums(r))
     for r in monthly:
         platform.setdefault((r["platform"], r["account_id"], r["label"]), {})["month_reach"] = _value(r, "reach")
     for r in post_figures:
-        platform.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(
-            posts=r["posts"], **{name: _value(r, name) for name in (
-                "reactions", "comments", "shares", "saves", "link_clicks", "video_views", "post_reach")},
-            interactions_on_reached_posts=_value(r, "interactions_on_reached"))
+        platform.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(post_sums(r))
     events: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in own_posts:
-        events.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(
-            posts=r["posts"], late_friday_posts=r["late_friday"])
+        events.setdefault((r["platform"], r["account_id"], r["label"]), {}).update(own_post_sums(r))
     medians: dict[tuple[str, str], float] = {}
     for r in outcomes:
         if r["level"] == "account":

@@ -93,6 +93,12 @@ def hours(seconds: float | None) -> str:
     return "–" if seconds is None else f"{number(seconds / 3600, 1)} h"
 
 
+def of_accounts(group: GroupKpis, figure: str) -> str:
+    """' (7 av 11 konton)' when not every account has the figure (the others' is missing, not 0)."""
+    have = group.reporting.get(figure, group.accounts)
+    return f" ({have} av {accounts(group.accounts)})" if group.accounts > 1 and have < group.accounts else ""
+
+
 def accounts(n: int) -> str:
     return f"{n} konto" if n == 1 else f"{number(n)} konton"
 
@@ -132,16 +138,19 @@ def headline(data: ReportData) -> list[str]:
                     "Kontot publicerar tillräckligt ofta."))
     if g.interactions is not None:
         trend = change(g.interactions, before.interactions if before else None)
-        lines.append(f"Interaktioner: {number(g.interactions)} på månadens inlägg"
+        lines.append(f"Interaktioner: {number(g.interactions)} på månadens inlägg{of_accounts(g, 'interactions')}"
                      + (f" ({trend} mot {month_name(before.month).split()[0]})" if trend and before else "")
                      + (f"; engagemangsgrad {percent(g.engagement_rate)} av följarna." if g.engagement_rate
                         is not None else "."))
     text = reach_text(g)
     if text:
         lines.append(text)
-    if g.new_followers is not None:
-        lines.append(f"Nya följare: {'+' if g.new_followers >= 0 else ''}{number(g.new_followers)}; "
-                     f"totalt {number(g.followers)} följare.")
+    if g.new_followers is not None or g.followers is not None:
+        text = (f"Nya följare: {'+' if g.new_followers >= 0 else ''}{number(g.new_followers)}"
+                f"{of_accounts(g, 'new_followers')}" if g.new_followers is not None else "Nya följare: –")
+        if g.followers is not None:
+            text += f"; {number(g.followers)} följare vid månadens slut{of_accounts(g, 'followers')}"
+        lines.append(text + ".")
     removed = sum(g.removed.values())
     if g.comments:
         top = max(g.removed.items(), key=lambda kv: kv[1])[0] if g.removed else None

@@ -46,7 +46,7 @@ from socialops_common.observability import database_reachable, kafka_reachable
 from socialops_common.resilience import Backoff, BatchGuard, all_answer
 from socialops_common.topics import ACCOUNTS, EVENTS, INSIGHTS, MODERATION, SLA
 
-from .calendar import STOCKHOLM, ResponsePromise
+from .calendar import ResponsePromise
 from .config import Clock, SlaSettings
 from .followup import (
     WEEK,
@@ -66,6 +66,7 @@ from .report import (
     PollView,
     ReportData,
     load_figures,
+    recent_kpis,
     report_data,
     report_json,
     scope_for,
@@ -457,20 +458,21 @@ class SlaService:
         return True
 
     async def refresh_channel_gauges(self, now: datetime) -> None:
-        month = now.astimezone(STOCKHOLM).strftime("%Y-%m")
-        data = await self.report(month, months=1)
-        names = ("socialops_channel_reach_daily_average", "socialops_channel_reach_month",
+        """The channel gauges: the last 28 days by the monthly definitions (`report.recent_kpis`)."""
+        polling = await self.polling()
+        active = [k for k, r in self.accounts.items() if r.status is AccountStatus.ACTIVE]
+        channels = await recent_kpis(self.store, active, now, polling)
+        names = ("socialops_channel_reach_daily_average",
                  "socialops_channel_interactions", "socialops_channel_followers", "socialops_channel_new_followers",
                  "socialops_channel_engagement_ratio", "socialops_channel_engagement_by_reach_ratio",
                  "socialops_channel_link_clicks", "socialops_channel_video_views",
                  "socialops_channel_late_friday_posts")
         kpis: dict[str, dict[tuple[str, ...], float]] = {name: {} for name in names}
-        for c in data.channels:
+        for c in channels:
             record = self.accounts.get((c.platform, c.account_id))
             labels = self.labels(c.platform, c.account_id, record.department if record else None)
             values = {
                 "socialops_channel_reach_daily_average": c.reach if c.reach_basis == "daily_average" else None,
-                "socialops_channel_reach_month": c.reach if c.reach_basis == "month" else None,
                 "socialops_channel_interactions": c.interactions, "socialops_channel_followers": c.followers,
                 "socialops_channel_new_followers": c.new_followers,
                 "socialops_channel_engagement_ratio": c.engagement_rate,
@@ -486,7 +488,7 @@ class SlaService:
         states: dict[tuple[str, ...], float] = {}
         for (platform, account_id), record in self.accounts.items():
             if record.status is AccountStatus.ACTIVE:
-                poll = data.polling.get((platform, account_id))
+                poll = polling.get((platform, account_id))
                 current = poll.state if poll else "no_status"
                 for state in (*(s.value for s in PollState), "no_status"):
                     states[(state, *self.labels(platform, account_id, record.department))] = float(state == current)
@@ -618,6 +620,12 @@ class SlaService:
 
     # --- reports ----------------------------------------------------------------------------------
 
+    async def polling(self) -> dict[tuple[str, str], PollView]:
+        """The insights poller's last word on each account."""
+        return {(r["platform"], r["account_id"]): PollView(r["state"], r["detail"], r["last_success_at"],
+                                                           r["covered_since"], r["posts_covered_since"])
+                for r in await self.store.insights_statuses()}
+
     def inventory(self) -> dict[tuple[str, str], AccountRecord]:
         return dict(self.accounts)
 
@@ -626,9 +634,7 @@ class SlaService:
         """The report's data for the city, a department or an account (`UnknownScope` if none)."""
         scope = scope_for(self.accounts.values(), account=account, department=department)
         figures = await load_figures(self.store, months_back(month, months + 1), scope.keys)
-        polling = {(r["platform"], r["account_id"]): PollView(r["state"], r["detail"], r["last_success_at"],
-                                                              r["covered_since"], r["posts_covered_since"])
-                   for r in await self.store.insights_statuses()}
+        polling = await self.polling()
         return report_data(month, scope, figures, polling=polling, publishing=await self.store.publishing_states(),
                            months=months, inventory=self.inventory(), observed_since=await self.store.observed_since(),
                            now=self.clock.now())

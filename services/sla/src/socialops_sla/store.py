@@ -405,13 +405,9 @@ class SlaStore:
         day_keys, post_keys = sorted(set(days)), sorted(set(posts))
         if day_keys:
             await conn.execute(
-                """
+                f"""
                 INSERT INTO sla_day_figures_by_month
-                SELECT k.p, k.a, k.m, count(d.reach), sum(d.reach),
-                       -- the follower count of the month's last (first) day that has one, without sorting
-                       (max(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2],
-                       (min(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2],
-                       sum(d.new_followers), sum(d.lost_followers), sum(d.page_views)
+                SELECT k.p, k.a, k.m, {DAY_SUMS}
                 FROM unnest($1::text[], $2::text[], $3::date[]) AS k(p, a, m)
                 JOIN sla_account_days d ON d.platform = k.p AND d.account_id = k.a AND d.day >= k.m
                  AND d.day < (k.m + interval '1 month')::date
@@ -426,13 +422,10 @@ class SlaStore:
             args = ([k[0] for k in post_keys], [k[1] for k in post_keys], [month_days(k[2])[0] for k in post_keys],
                     [b[0] for b in bounds], [b[1] for b in bounds])
             keys = "unnest($1::text[], $2::text[], $3::date[], $4::timestamptz[], $5::timestamptz[]) AS k(p, a, m, s, e)"
-            parts = " + ".join(f"coalesce(f.{c}, 0)" for c in ("reactions", "comments", "shares", "saves"))
             await conn.execute(
                 f"""
                 INSERT INTO sla_post_figures_by_month
-                SELECT k.p, k.a, k.m, count(*), sum(f.reactions), sum(f.comments), sum(f.shares), sum(f.saves),
-                       sum(f.link_clicks), sum(f.video_views), sum(f.reach),
-                       sum({parts}) FILTER (WHERE f.reach IS NOT NULL)
+                SELECT k.p, k.a, k.m, {POST_SUMS}
                 FROM {keys}
                 JOIN sla_post_figures f ON f.platform = k.p AND f.account_id = k.a AND f.published_at >= k.s
                  AND f.published_at < k.e
@@ -445,7 +438,7 @@ class SlaStore:
             await conn.execute(
                 f"""
                 INSERT INTO sla_posts_by_month
-                SELECT k.p, k.a, k.m, count(*), count(*) FILTER (WHERE s.late_friday)
+                SELECT k.p, k.a, k.m, {OWN_POST_SUMS}
                 FROM {keys}
                 JOIN sla_posts s ON s.platform = k.p AND s.account_id = k.a AND s.published_at >= k.s
                  AND s.published_at < k.e
@@ -453,6 +446,21 @@ class SlaStore:
                 ON CONFLICT (platform, account_id, month) DO UPDATE SET posts = EXCLUDED.posts,
                     late_friday = EXCLUDED.late_friday
                 """, *args)
+
+    async def recent_sums(self, since: datetime, until: datetime) -> dict[str, list[asyncpg.Record]]:
+        """Every account's sums over [since, until): its days (after the day of `since`, up to and with
+        the day of `until`, whose count of followers is today's), its posts published then and our own
+        posts — the same sums as the monthly ones (the dashboards' window)."""
+        days = await self.pool.fetch(
+            f"SELECT d.platform, d.account_id, {DAY_SUMS} FROM sla_account_days d "
+            "WHERE d.day > $1 AND d.day <= $2 GROUP BY 1, 2", since.date(), until.date())
+        posts = await self.pool.fetch(
+            f"SELECT f.platform, f.account_id, {POST_SUMS} FROM sla_post_figures f "
+            "WHERE f.published_at >= $1 AND f.published_at < $2 GROUP BY 1, 2", since, until)
+        own = await self.pool.fetch(
+            f"SELECT s.platform, s.account_id, {OWN_POST_SUMS} FROM sla_posts s "
+            "WHERE s.published_at >= $1 AND s.published_at < $2 GROUP BY 1, 2", since, until)
+        return {"days": days, "posts": posts, "own_posts": own}
 
     async def day_figures_by_month(self, months: Sequence[str], keys: AccountKeys = None,
                                    db: Any = None) -> list[asyncpg.Record]:
@@ -580,6 +588,19 @@ class SlaStore:
 
 AccountKeys = Sequence[tuple[str, str]] | None
 MonthKey = tuple[str, str, str]  # (platform, account_id, 'YYYY-MM')
+
+# The sums behind the KPIs, in the order of the *_by_month tables' columns: of days `d`, of post
+# figures `f`, of our own posts `s`.
+DAY_SUMS = """count(d.reach) AS reach_days, sum(d.reach) AS reach_sum,
+    -- the follower count of the last (first) day that has one, without sorting
+    (max(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2] AS followers_end,
+    (min(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2] AS followers_first,
+    sum(d.new_followers) AS new_followers, sum(d.lost_followers) AS lost_followers, sum(d.page_views) AS page_views"""
+POST_SUMS = """count(*) AS posts, sum(f.reactions) AS reactions, sum(f.comments) AS comments, sum(f.shares) AS shares,
+    sum(f.saves) AS saves, sum(f.link_clicks) AS link_clicks, sum(f.video_views) AS video_views,
+    sum(f.reach) AS post_reach, sum(coalesce(f.reactions, 0) + coalesce(f.comments, 0) + coalesce(f.shares, 0)
+    + coalesce(f.saves, 0)) FILTER (WHERE f.reach IS NOT NULL) AS interactions_on_reached"""
+OWN_POST_SUMS = "count(*) AS posts, count(*) FILTER (WHERE s.late_friday) AS late_friday"
 
 
 class MonthGrid:

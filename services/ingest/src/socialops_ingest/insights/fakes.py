@@ -168,6 +168,7 @@ class FakePlatforms:
             Route("/linkedin/rest/{path:path}", self.linkedin, methods=["GET"]),
             Route("/x/2/{path:path}", self.x, methods=["GET"]),
             Route("/healthz", lambda _: JSONResponse({"status": "ok"}), methods=["GET"]),
+            Route("/readyz", lambda _: JSONResponse({"status": "ok"}), methods=["GET"]),
         ])
 
     # --- test switches ------------------------------------------------------------------------------
