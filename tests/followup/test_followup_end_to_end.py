@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from prometheus_client import CollectorRegistry
 from socialops_common.events import AccountRecord, Platform
-from socialops_common.testing import Mailbox, required_tool, wait_until
+from socialops_common.testing import Mailbox, SettableClock, required_tool, wait_until
 from socialops_ingest.accounts import publish_inventory
 from socialops_ingest.insights.config import load_config
 from socialops_ingest.insights.fakes import FakeData, FakePlatforms, serve_fakes, urls
@@ -34,14 +34,6 @@ pytestmark = pytest.mark.slow
 # working day), and every November post is over three days old (its figures final).
 NOW = datetime(2026, 12, 4, 9, tzinfo=STOCKHOLM).astimezone(UTC)
 NOVEMBER = [date(2026, 11, d) for d in range(1, 31)]
-
-
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def inventory(suffix: str) -> list[AccountRecord]:
@@ -65,7 +57,7 @@ async def test_platforms_to_poller_to_kpis_to_a_pdf_mailed_once(kafka_bootstrap:
     suffix = str(uuid.uuid4().int)[:9]
     accounts = inventory(suffix)
     facebook, instagram, linkedin, x_polled, x_without = accounts
-    clock = Clock(NOW)
+    clock = SettableClock(NOW)
     fakes = FakePlatforms(accounts, FakeData(now=clock))
     mailbox = Mailbox().start()
     async with serve_fakes(fakes) as base:

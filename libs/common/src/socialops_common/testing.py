@@ -13,6 +13,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -368,4 +369,14 @@ def smtp_mailbox() -> Iterator[Mailbox]:
         yield box
     finally:
         box.stop()
+
+
+class SettableClock:
+    """A clock a test sets (`clock.at = ...`), for code that takes a `() -> datetime` clock."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 from socialops_common.events import AccountRecord, Platform
-from socialops_common.testing import read_topic
+from socialops_common.testing import SettableClock, read_topic
 from socialops_common.topics import EVENTS, INSIGHTS
 from socialops_ingest.insights.config import load_config
 from socialops_ingest.insights.fakes import FakeData, FakePlatforms, serve_fakes, urls
@@ -21,14 +21,6 @@ from socialops_ingest.publisher import EventPublisher
 from socialops_ingest.settings import IngestSettings
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday morning in Stockholm
-
-
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def inventory(suffix: str) -> list[AccountRecord]:
@@ -47,7 +39,7 @@ def inventory(suffix: str) -> list[AccountRecord]:
 async def polling(bootstrap: str, *, without_token: set[str] = frozenset()) -> AsyncIterator[tuple]:
     suffix = str(uuid.uuid4().int)[:9]
     accounts = inventory(suffix)
-    clock = Clock(START)
+    clock = SettableClock(START)
     fakes = FakePlatforms(accounts, FakeData(now=clock))
     async with serve_fakes(fakes) as base:
         tokens = {a.key.decode(): f"token-{a.external_id}" for a in accounts if a.platform.value not in without_token}
@@ -166,6 +158,16 @@ async def test_a_rate_limit_waits_until_it_lifts_then_reads_the_days_it_missed(k
             asked = len(fakes.requests)
             assert (await poller.run_cycle()).polled[f"linkedin:{org}"] == "rate_limited"
             assert not [r for r in fakes.requests[asked:] if r[0] == "linkedin"]
+
+        restarted = InsightsPoller(poller.settings, poller.publisher, poller.config, clock=clock,
+                                   inventory=poller._inventory)
+        try:  # a restart reads the limit back from the status topic and keeps waiting
+            await restarted.restore()
+            asked = len(fakes.requests)
+            assert (await restarted.run_cycle()).polled[f"linkedin:{org}"] == "rate_limited"
+            assert not [r for r in fakes.requests[asked:] if r[0] == "linkedin"]
+        finally:
+            await restarted.http.close()
 
         clock.at = START + timedelta(days=6)  # lifted: every day since the 17th is read, none skipped
         assert (await poller.run_cycle()).polled[f"linkedin:{org}"] == "ok"

@@ -404,48 +404,19 @@ class SlaStore:
         month they were published in, Stockholm time) changed: in the writer's transaction."""
         day_keys, post_keys = sorted(set(days)), sorted(set(posts))
         if day_keys:
-            await conn.execute(
-                f"""
-                INSERT INTO sla_day_figures_by_month
-                SELECT k.p, k.a, k.m, {DAY_SUMS}
-                FROM unnest($1::text[], $2::text[], $3::date[]) AS k(p, a, m)
-                JOIN sla_account_days d ON d.platform = k.p AND d.account_id = k.a AND d.day >= k.m
-                 AND d.day < (k.m + interval '1 month')::date
-                GROUP BY k.p, k.a, k.m
-                ON CONFLICT (platform, account_id, month) DO UPDATE SET reach_days = EXCLUDED.reach_days,
-                    reach_sum = EXCLUDED.reach_sum, followers_end = EXCLUDED.followers_end,
-                    followers_first = EXCLUDED.followers_first, new_followers = EXCLUDED.new_followers,
-                    lost_followers = EXCLUDED.lost_followers, page_views = EXCLUDED.page_views
-                """, [k[0] for k in day_keys], [k[1] for k in day_keys], [month_days(k[2])[0] for k in day_keys])
+            firsts = [month_days(k[2])[0] for k in day_keys]
+            ends = [month_days(k[2])[1] for k in day_keys]
+            await conn.execute(_month_sums("sla_day_figures_by_month", DAY_SUM_COLUMNS, "sla_account_days d", "d.day",
+                                           "date"),
+                               [k[0] for k in day_keys], [k[1] for k in day_keys], firsts, firsts, ends)
         if post_keys:
             bounds = [month_bounds(k[2]) for k in post_keys]
             args = ([k[0] for k in post_keys], [k[1] for k in post_keys], [month_days(k[2])[0] for k in post_keys],
                     [b[0] for b in bounds], [b[1] for b in bounds])
-            keys = "unnest($1::text[], $2::text[], $3::date[], $4::timestamptz[], $5::timestamptz[]) AS k(p, a, m, s, e)"
-            await conn.execute(
-                f"""
-                INSERT INTO sla_post_figures_by_month
-                SELECT k.p, k.a, k.m, {POST_SUMS}
-                FROM {keys}
-                JOIN sla_post_figures f ON f.platform = k.p AND f.account_id = k.a AND f.published_at >= k.s
-                 AND f.published_at < k.e
-                GROUP BY k.p, k.a, k.m
-                ON CONFLICT (platform, account_id, month) DO UPDATE SET posts = EXCLUDED.posts,
-                    reactions = EXCLUDED.reactions, comments = EXCLUDED.comments, shares = EXCLUDED.shares,
-                    saves = EXCLUDED.saves, link_clicks = EXCLUDED.link_clicks, video_views = EXCLUDED.video_views,
-                    post_reach = EXCLUDED.post_reach, interactions_on_reached = EXCLUDED.interactions_on_reached
-                """, *args)
-            await conn.execute(
-                f"""
-                INSERT INTO sla_posts_by_month
-                SELECT k.p, k.a, k.m, {OWN_POST_SUMS}
-                FROM {keys}
-                JOIN sla_posts s ON s.platform = k.p AND s.account_id = k.a AND s.published_at >= k.s
-                 AND s.published_at < k.e
-                GROUP BY k.p, k.a, k.m
-                ON CONFLICT (platform, account_id, month) DO UPDATE SET posts = EXCLUDED.posts,
-                    late_friday = EXCLUDED.late_friday
-                """, *args)
+            await conn.execute(_month_sums("sla_post_figures_by_month", POST_SUM_COLUMNS, "sla_post_figures f",
+                                           "f.published_at", "timestamptz"), *args)
+            await conn.execute(_month_sums("sla_posts_by_month", OWN_POST_SUM_COLUMNS, "sla_posts s", "s.published_at",
+                                           "timestamptz"), *args)
 
     async def recent_sums(self, since: datetime, until: datetime) -> dict[str, list[asyncpg.Record]]:
         """Every account's sums over [since, until): its days (after the day of `since`, up to and with
@@ -589,18 +560,44 @@ class SlaStore:
 AccountKeys = Sequence[tuple[str, str]] | None
 MonthKey = tuple[str, str, str]  # (platform, account_id, 'YYYY-MM')
 
-# The sums behind the KPIs, in the order of the *_by_month tables' columns: of days `d`, of post
-# figures `f`, of our own posts `s`.
-DAY_SUMS = """count(d.reach) AS reach_days, sum(d.reach) AS reach_sum,
-    -- the follower count of the last (first) day that has one, without sorting
-    (max(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2] AS followers_end,
-    (min(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2] AS followers_first,
-    sum(d.new_followers) AS new_followers, sum(d.lost_followers) AS lost_followers, sum(d.page_views) AS page_views"""
-POST_SUMS = """count(*) AS posts, sum(f.reactions) AS reactions, sum(f.comments) AS comments, sum(f.shares) AS shares,
-    sum(f.saves) AS saves, sum(f.link_clicks) AS link_clicks, sum(f.video_views) AS video_views,
-    sum(f.reach) AS post_reach, sum(coalesce(f.reactions, 0) + coalesce(f.comments, 0) + coalesce(f.shares, 0)
-    + coalesce(f.saves, 0)) FILTER (WHERE f.reach IS NOT NULL) AS interactions_on_reached"""
-OWN_POST_SUMS = "count(*) AS posts, count(*) FILTER (WHERE s.late_friday) AS late_friday"
+# The sums behind the KPIs, (column, expression) in the order of the *_by_month tables' columns: of
+# days `d`, of post figures `f`, of our own posts `s`. A month's follower count is that of its last
+# (first) day with one: the max (min) of [day, count] pairs, which needs no sort.
+Sums = tuple[tuple[str, str], ...]
+DAY_SUM_COLUMNS: Sums = (
+    ("reach_days", "count(d.reach)"), ("reach_sum", "sum(d.reach)"),
+    ("followers_end", "(max(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2]"),
+    ("followers_first", "(min(ARRAY[d.day - DATE '2000-01-01', d.followers]) FILTER (WHERE d.followers IS NOT NULL))[2]"),
+    ("new_followers", "sum(d.new_followers)"), ("lost_followers", "sum(d.lost_followers)"),
+    ("page_views", "sum(d.page_views)"),
+)
+POST_SUM_COLUMNS: Sums = (
+    ("posts", "count(*)"), ("reactions", "sum(f.reactions)"), ("comments", "sum(f.comments)"),
+    ("shares", "sum(f.shares)"), ("saves", "sum(f.saves)"), ("link_clicks", "sum(f.link_clicks)"),
+    ("video_views", "sum(f.video_views)"), ("post_reach", "sum(f.reach)"),
+    ("interactions_on_reached", "sum(coalesce(f.reactions, 0) + coalesce(f.comments, 0) + coalesce(f.shares, 0)"
+                                " + coalesce(f.saves, 0)) FILTER (WHERE f.reach IS NOT NULL)"),
+)
+OWN_POST_SUM_COLUMNS: Sums = (("posts", "count(*)"), ("late_friday", "count(*) FILTER (WHERE s.late_friday)"))
+
+
+def _select(sums: Sums) -> str:
+    return ", ".join(f"{expression} AS {name}" for name, expression in sums)
+
+
+DAY_SUMS, POST_SUMS, OWN_POST_SUMS = _select(DAY_SUM_COLUMNS), _select(POST_SUM_COLUMNS), _select(OWN_POST_SUM_COLUMNS)
+
+
+def _month_sums(table: str, sums: Sums, source: str, column: str, kind: str) -> str:
+    """INSERT … ON CONFLICT DO UPDATE of the monthly `sums` of `source` into `table`, for the accounts
+    and months $1/$2/$3 (platform, account, first day) over the rows with `column` in [$4, $5)."""
+    alias = source.split()[-1]
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name, _ in sums)
+    return (f"INSERT INTO {table} SELECT k.p, k.a, k.m, {_select(sums)} "
+            f"FROM unnest($1::text[], $2::text[], $3::date[], $4::{kind}[], $5::{kind}[]) AS k(p, a, m, s, e) "
+            f"JOIN {source} ON {alias}.platform = k.p AND {alias}.account_id = k.a "
+            f"AND {column} >= k.s AND {column} < k.e "
+            f"GROUP BY k.p, k.a, k.m ON CONFLICT (platform, account_id, month) DO UPDATE SET {updates}")
 
 
 class MonthGrid:

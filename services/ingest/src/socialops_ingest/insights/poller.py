@@ -66,11 +66,13 @@ class CycleReport:
 
 
 def gate_scopes(record: AccountRecord, token: str) -> list[str]:
-    """The rate-limit scopes a poll of this account would touch (see the platform modules)."""
+    """The rate-limit scopes a poll of this account would touch (see the platform modules), and the
+    account's own (a limit read back from the status topic after a restart)."""
     platform, account = record.platform, record.external_id
+    own = f"restored:{record.key.decode()}"
     if platform in (Platform.FACEBOOK, Platform.INSTAGRAM):
-        return ["meta:app", f"meta:token:{token_scope(token)}", f"meta:account:{account}"]
-    return [f"{platform.value}:token:{token_scope(token)}"]
+        return ["meta:app", f"meta:token:{token_scope(token)}", f"meta:account:{account}", own]
+    return [f"{platform.value}:token:{token_scope(token)}", own]
 
 
 class InsightsPoller:
@@ -119,6 +121,8 @@ class InsightsPoller:
                 log.warning("poll status not understood; that account starts afresh", key=key, error=str(error)[:200])
                 continue
             self.statuses[key] = status
+            if status.state is PollState.RATE_LIMITED and status.retry_after is not None:
+                self.gates[f"restored:{key.decode()}"] = status.retry_after  # still waits after a restart
         return len(self.statuses)
 
     # --- one cycle ------------------------------------------------------------------------------
