@@ -24,6 +24,7 @@ from socialops_common.events import (
     SlaStateChange,
 )
 
+from .calendar import STOCKHOLM
 from .followup import PublishingState, month_bounds, month_days
 from .tracker import Answer, Item, ItemKey, Ledger, Removal, Verdict
 
@@ -420,11 +421,13 @@ class SlaStore:
 
     async def recent_sums(self, since: datetime, until: datetime) -> dict[str, list[asyncpg.Record]]:
         """Every account's sums over [since, until): its days (after the day of `since`, up to and with
-        the day of `until`, whose count of followers is today's), its posts published then and our own
-        posts — the same sums as the monthly ones (the dashboards' window)."""
+        the day of `until`, whose count of followers is today's; days in Stockholm, as the poller
+        dates them), its posts published then and our own posts — the same sums as the monthly ones
+        (the dashboards' window)."""
         days = await self.pool.fetch(
             f"SELECT d.platform, d.account_id, {DAY_SUMS} FROM sla_account_days d "
-            "WHERE d.day > $1 AND d.day <= $2 GROUP BY 1, 2", since.date(), until.date())
+            "WHERE d.day > $1 AND d.day <= $2 GROUP BY 1, 2",
+            since.astimezone(STOCKHOLM).date(), until.astimezone(STOCKHOLM).date())
         posts = await self.pool.fetch(
             f"SELECT f.platform, f.account_id, {POST_SUMS} FROM sla_post_figures f "
             "WHERE f.published_at >= $1 AND f.published_at < $2 GROUP BY 1, 2", since, until)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import asyncpg
 import httpx
 from prometheus_client import CollectorRegistry
 from socialops_common.devstack import free_port
@@ -27,6 +28,7 @@ from socialops_common.topics import ACCOUNTS, EVENTS, INSIGHTS
 from socialops_sla.app import SlaRuntime, create_app
 from socialops_sla.calendar import STOCKHOLM
 from socialops_sla.config import ManualClock, SlaSettings
+from socialops_sla.store import DAY_FIGURES, SlaStore, migrate
 
 from .test_sla_service import send
 
@@ -115,6 +117,25 @@ async def test_a_revised_figure_replaces_the_earlier_one_and_missing_is_not_zero
 
 async def _equals(value, expected) -> bool:
     return (await value) == expected
+
+
+async def test_after_midnight_in_stockholm_the_dashboards_window_has_the_poller_s_today(database_url):
+    # 00:30 on 2 December in Stockholm, still the 1st in UTC: the poller dates today's follower count
+    # the 2nd (Stockholm), so the last 28 days end with it
+    now = datetime(2026, 12, 2, 0, 30, tzinfo=STOCKHOLM).astimezone(UTC)
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        await migrate(pool)
+        def day(at: date, followers: int) -> tuple:
+            figures = dict.fromkeys(DAY_FIGURES, None) | {"followers": followers}
+            return ("instagram", "17841400000000002", at, *figures.values(), now)
+        async with pool.acquire() as conn:
+            await SlaStore.save_account_days(conn, [day(date(2026, 11, 4), 900), day(date(2026, 11, 5), 950),
+                                                    day(date(2026, 12, 2), 1200)])
+        [row] = (await SlaStore(pool).recent_sums(now - timedelta(days=28), now))["days"]
+        assert (row["followers_first"], row["followers_end"]) == (950, 1200)  # the 4th is a day too early
+    finally:
+        await pool.close()
 
 
 async def test_a_quiet_account_is_flagged_escalated_and_cleared_with_notices(kafka_bootstrap, database_url, smtp_mailbox):
