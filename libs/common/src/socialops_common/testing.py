@@ -295,10 +295,13 @@ async def read_topic(
     expected: int,
     timeout: float = 10.0,
     where: Any = None,
+    to_end: bool = False,
 ) -> list[tuple[bytes | None, dict[str, Any]]]:
     """Read `topic` from the beginning with a real consumer until `expected` matching records came.
 
     `where` filters decoded records (a callable on the dict); returns (key, value) pairs.
+    `to_end`: also read on to the end offsets the topic had when the read began, so that everything
+    a producer had written before is there (exactly, on a loaded machine too), not only `expected`.
     """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
@@ -327,7 +330,14 @@ async def read_topic(
                         if where is None or where(value):
                             found.append((record.key, value))
 
+        async def short_of_the_end(ends: dict[TopicPartition, int]) -> bool:
+            return any([await consumer.position(tp) < end for tp, end in ends.items()])
+
+        ends = await consumer.end_offsets(assignment) if to_end else {}
         await collect(loop.time() + timeout, 200, expected)
+        deadline = loop.time() + timeout
+        while loop.time() < deadline and await short_of_the_end(ends):
+            await collect(loop.time() + 0.2, 100, None)
         # a little longer, so that "exactly N" assertions see extra records too
         await collect(loop.time() + 0.5, 100, None)
     finally:

@@ -55,7 +55,8 @@ async def polling(bootstrap: str, *, without_token: set[str] = frozenset()) -> A
 
 
 async def snapshots(bootstrap: str, account: str, expected: int) -> list[dict]:
-    found = await read_topic(bootstrap, EVENTS, expected=expected, timeout=15,
+    """The account's snapshots, at least `expected`, and every one published before the read."""
+    found = await read_topic(bootstrap, EVENTS, expected=expected, timeout=15, to_end=True,
                              where=lambda v: v.get("kind") == "metrics.snapshot" and v.get("account_id") == account)
     return [value for _, value in found]
 
@@ -75,7 +76,7 @@ async def test_a_repoll_publishes_the_same_events_and_only_revised_figures_as_ne
         page = accounts[Platform.FACEBOOK].external_id
         first = await poller.run_cycle()
         assert set(first.polled.values()) == {"ok"}
-        events = await snapshots(kafka_bootstrap, page, first.snapshots // 4)
+        events = await snapshots(kafka_bootstrap, page, 1)
         ids = {e["event_id"] for e in events}
 
         # an hour later nothing of the days changed: the same event ids, nothing new for consumers
