@@ -195,3 +195,22 @@ def count_words(count: int | None, capped: bool, shown: int, more: bool) -> str:
     if capped:
         return f"fler än {10_000:,} träffar".replace(",", " ")
     return f"{count:,} {'träff' if count == 1 else 'träffar'}".replace(",", " ")
+
+
+def _hours_minutes(seconds: float) -> str:
+    minutes = int(round(abs(seconds) / 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    if hours:
+        return f"{hours} h"
+    return f"{minutes} min" if minutes else "mindre än en minut"
+
+
+def time_left(seconds: float | None) -> str:
+    """"2 h 10 min arbetstid kvar", or how late in working time: "försenad 1 h 5 min (arbetstid)"."""
+    if seconds is None:
+        return ""
+    if seconds >= 0:
+        return f"{_hours_minutes(seconds)} arbetstid kvar"
+    return f"försenad {_hours_minutes(seconds)} (arbetstid)"

@@ -26,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import pages_archive, pages_review
+from . import pages_archive, pages_inbox, pages_review
 from .services import Services
 from .sessions import ServerSideSessions, SessionStore
 from .settings import ConsoleSettings
@@ -140,6 +140,7 @@ def build_app(settings: ConsoleSettings) -> Starlette:
         Route("/robots.txt", lambda _: PlainTextResponse("User-agent: *\nDisallow: /\n")),
         *pages_archive.ROUTES,
         *pages_review.ROUTES,
+        *pages_inbox.ROUTES,
         *health.routes(),
         metrics_route(),
         Mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"),

@@ -9,6 +9,7 @@ POST /review/{decision_id}        {"verdict": "confirm"} or
 POST /review/{decision_id}/undo   the same person, within a minute: the verdict is superseded by a decision
                                   that restores what was before it, and the item waits again
 POST /review/confirm-all          {"account_id", "rule"}: confirm every waiting item of one account and rule
+GET  /review/friendly             friendly comments that stand (for likes), last 7 days, with whether liked
 GET  /review/removals             comments hidden or deleted in the last 7 days on the person's accounts, with
                                   the notice text for the commenter and whether it was sent (the console's
                                   "Meddela skribenten"; the notice itself goes through POST /actions)
@@ -22,7 +23,7 @@ same item answers 409.
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -274,30 +275,40 @@ def review_router(backend: ReviewBackend) -> APIRouter:
         REVIEW_QUEUE.set(await db.review_queue_size())
         return [view(i) for i in [await db.review_item(d) for d in done] if i is not None]
 
+    def listed(decision: ModerationDecision, first_at: datetime, follow_up: Any) -> dict:
+        record = backend.account(decision.platform.value, decision.account_id)
+        return {
+            "decision_id": decision.decision_id, "event_id": decision.event_id,
+            "platform": decision.platform.value, "account_id": decision.account_id,
+            "account_name": record.name if record else None, "item_id": decision.item_id,
+            "thread_id": decision.thread_id, "item_kind": decision.item_kind.value,
+            "action": decision.action.value, "rules": [h.rule_id for h in decision.rules],
+            "masked_text": decision.masked_text, "notification_text": decision.notification_text,
+            "decided_by": decision.decided_by, "first_decided_at": first_at.isoformat(),
+            "follow_up": None if follow_up["follow_up_status"] is None else {
+                "status": follow_up["follow_up_status"], "detail": follow_up["follow_up_detail"],
+                "at": follow_up["follow_up_at"].isoformat() if follow_up["follow_up_at"] else None},
+        }
+
     @router.get("/removals")
     async def removals(person: Annotated[Person, Depends(reader)], account_id: str | None = None,
                        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
-        now = utc_now()
-        found = []
-        for decision, first_at, notice in await store().recent_removals(now - NOTICE_WINDOW, account_id, limit):
-            if not theirs(person, decision.platform.value, decision.account_id):
-                continue
-            record = backend.account(decision.platform.value, decision.account_id)
-            found.append({
-                "decision_id": decision.decision_id, "event_id": decision.event_id,
-                "platform": decision.platform.value, "account_id": decision.account_id,
-                "account_name": record.name if record else None, "item_id": decision.item_id,
-                "thread_id": decision.thread_id, "item_kind": decision.item_kind.value,
-                "action": decision.action.value, "rules": [h.rule_id for h in decision.rules],
-                "masked_text": decision.masked_text, "notification_text": decision.notification_text,
-                "decided_by": decision.decided_by, "first_decided_at": first_at.isoformat(),
-                "notice_possible_until": (first_at + NOTICE_WINDOW).isoformat(),
-                "notice_platform": decision.platform.value in NOTICE_PLATFORMS,
-                "notice": None if notice["notice_status"] is None else {
-                    "status": notice["notice_status"], "detail": notice["notice_detail"],
-                    "at": notice["notice_at"].isoformat() if notice["notice_at"] else None},
-            })
-        return found
+        found = await store().recent_decisions(utc_now() - NOTICE_WINDOW, account_id, limit, actions=("hide", "delete"),
+                                               friendly_only=False, follow_up="notify")
+        return [{**(entry := listed(d, first_at, notice)), "notice": entry["follow_up"],
+                 "notice_possible_until": (first_at + NOTICE_WINDOW).isoformat(),
+                 "notice_platform": d.platform.value in NOTICE_PLATFORMS}
+                for d, first_at, notice in found if theirs(person, d.platform.value, d.account_id)]
+
+    @router.get("/friendly")
+    async def friendly(person: Annotated[Person, Depends(reader)], account_id: str | None = None,
+                       limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+        """Thanks and praise that stand (the guideline: "ge gärna en like … till vänliga kommentarer"),
+        the last 7 days on the person's accounts, with whether the account has liked it."""
+        found = await store().recent_decisions(utc_now() - NOTICE_WINDOW, account_id, limit, actions=("allow",),
+                                               friendly_only=True, follow_up="like")
+        return [{**(entry := listed(d, first_at, like)), "like": entry["follow_up"]}
+                for d, first_at, like in found if theirs(person, d.platform.value, d.account_id)]
 
     @router.get("/{decision_id}", response_model=ReviewView)
     async def one(decision_id: str, person: Annotated[Person, Depends(reader)]) -> ReviewView:

@@ -170,24 +170,27 @@ class ModerationStore:
             decision.item_id, decision.action.value, decision.model_dump_json(), decision.decided_at,
         )
 
-    async def recent_removals(self, since: datetime, account_id: str | None, limit: int) -> list[tuple[ModerationDecision, datetime, Any]]:
-        """Comments whose latest decision hides or deletes them, first decided after `since`; with the
-        first decision's time (the comment's age, for the 7-day notice window) and any notice sent."""
+    async def recent_decisions(self, since: datetime, account_id: str | None, limit: int, *, actions: tuple[str, ...],
+                               friendly_only: bool, follow_up: str) -> list[tuple[ModerationDecision, datetime, Any]]:
+        """Items whose latest decision is one of `actions` (and friendly, if asked), first decided after `since`;
+        with the first decision's time (the item's age) and the latest person's action `follow_up` on it
+        (a notice after a removal, a like of a friendly comment)."""
         rows = await self.pool.fetch(
             """WITH latest AS (
                  SELECT DISTINCT ON (platform, account_id, item_id) platform, account_id, item_id, decision, action,
                         min(decided_at) OVER (PARTITION BY platform, account_id, item_id) AS first_decided_at
                  FROM moderation_decisions WHERE ($2::text IS NULL OR account_id = $2)
                  ORDER BY platform, account_id, item_id, decided_at DESC, decision_id DESC)
-               SELECT l.decision, l.first_decided_at, n.status AS notice_status, n.detail AS notice_detail,
-                      n.completed_at AS notice_at
+               SELECT l.decision, l.first_decided_at, n.status AS follow_up_status, n.detail AS follow_up_detail,
+                      n.completed_at AS follow_up_at
                FROM latest l LEFT JOIN LATERAL (
                  SELECT status, detail, completed_at FROM executed_actions x WHERE x.platform = l.platform
-                 AND x.account_id = l.account_id AND x.item_id = l.item_id AND x.operation = 'notify'
+                 AND x.account_id = l.account_id AND x.item_id = l.item_id AND x.operation = $5
                  ORDER BY started_at DESC LIMIT 1) n ON true
-               WHERE l.action IN ('hide', 'delete') AND l.first_decided_at >= $1
+               WHERE l.action = ANY($4::text[]) AND l.first_decided_at >= $1
+                 AND (NOT $6 OR (l.decision ->> 'friendly')::boolean IS TRUE)
                ORDER BY l.first_decided_at DESC LIMIT $3""",
-            since, account_id, limit)
+            since, account_id, limit, list(actions), follow_up, friendly_only)
         return [(ModerationDecision.model_validate_json(r["decision"]), r["first_decided_at"], r) for r in rows]
 
     async def decision(self, decision_id: str, conn: Any = None) -> ModerationDecision | None:

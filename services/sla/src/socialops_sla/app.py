@@ -51,6 +51,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import Clock, SlaSettings, SystemClock
+from .inbox import Inbox
+from .inbox_api import inbox_routes
 from .metrics import SlaMetrics
 from .report import UnknownScope
 from .service import SUBSCRIBED, NotFound, SlaService
@@ -202,10 +204,14 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
         if isinstance(person, JSONResponse):
             return person
         by = Actor(**person.as_record())
+        body = await request.json() if await request.body() else {}
+        reason = str(body.get("reason") or "").strip()[:500]
         try:
             tracked, changes = await service().no_answer_needed(request.path_params["event_id"], by)
         except NotFound:
             return JSONResponse({"error": "no tracked item with that event_id"}, status_code=404)
+        if reason and changes:  # the why stays with the item, for the others who answer
+            await Inbox(service().pool).add_note(tracked.event_id, person, f"Inget svar behövs: {reason}")
         return JSONResponse({"event_id": tracked.event_id, "state": tracked.state.value if tracked.state else None,
                              "changed": bool(changes), "by": by.model_dump()})
 
@@ -227,6 +233,7 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
         Route("/accounts/publishing", publishing, methods=["GET"]),
         Route("/items/{event_id}", item, methods=["GET"]),
         Route("/items/{event_id}/no-answer-needed", no_answer_needed, methods=["POST"]),
+        *inbox_routes(service),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     install_identity(app, settings)

@@ -27,15 +27,20 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from socialops_common.events import (
     AccountRecord,
     AccountStatus,
+    ActionMessage,
+    ActionOperation,
+    ActionStatus,
     Actor,
     EventKind,
     InsightsPollStatus,
     ModerationDecision,
     Platform,
+    PlatformActionCommand,
+    PlatformActionOutcome,
     PollState,
     SlaState,
     SlaStateChange,
@@ -44,7 +49,7 @@ from socialops_common.events import (
 from socialops_common.kafka import dead_letter, publish_dead_letter
 from socialops_common.observability import database_reachable, kafka_reachable
 from socialops_common.resilience import Backoff, BatchGuard, all_answer
-from socialops_common.topics import ACCOUNTS, EVENTS, INSIGHTS, MODERATION, SLA
+from socialops_common.topics import ACCOUNTS, ACTIONS, EVENTS, INSIGHTS, MODERATION, SLA
 
 from .calendar import ResponsePromise
 from .config import Clock, SlaSettings
@@ -77,7 +82,8 @@ from .store import SlaStore, migrate
 from .tracker import REMOVAL_KINDS, Item, Tracker
 
 log = structlog.get_logger("sla")
-SUBSCRIBED = (EVENTS, MODERATION, ACCOUNTS, INSIGHTS)
+SUBSCRIBED = (EVENTS, MODERATION, ACCOUNTS, INSIGHTS, ACTIONS)
+_ACTION = TypeAdapter(ActionMessage)
 UNKNOWN_DEPARTMENT = "unknown"
 UNLISTED_ACCOUNT = "unlisted"
 
@@ -89,7 +95,7 @@ class NotFound(LookupError):
 @dataclass
 class Parsed:
     topic: str
-    message: SocialEvent | ModerationDecision | AccountRecord | InsightsPollStatus
+    message: SocialEvent | ModerationDecision | AccountRecord | InsightsPollStatus | PlatformActionOutcome
 
 
 class SlaService:
@@ -165,6 +171,8 @@ class SlaService:
             return Parsed(record.topic, AccountRecord.model_validate_json(record.value))
         if record.topic == INSIGHTS:
             return Parsed(record.topic, InsightsPollStatus.model_validate_json(record.value))
+        if record.topic == ACTIONS:
+            return Parsed(record.topic, _ACTION.validate_json(record.value))
         raise ValueError(f"not subscribed to {record.topic}")
 
     async def handle_records(self, records: Sequence[ConsumerRecord]) -> list[SlaStateChange]:
@@ -197,6 +205,11 @@ class SlaService:
             statuses = [p.message for p in parsed if isinstance(p.message, InsightsPollStatus)]
             await self.store.save_insights_status(conn, statuses)  # type: ignore[arg-type]
             outcomes += [(INSIGHTS, "applied")] * len(statuses)
+            # Of the platform actions only the outcomes of replies concern answering; the rest is someone else's.
+            ignored = [p for p in parsed if isinstance(p.message, PlatformActionCommand) or (
+                isinstance(p.message, PlatformActionOutcome) and p.message.operation is not ActionOperation.REPLY)]
+            outcomes += [(ACTIONS, "ignored")] * len(ignored)
+            parsed = [p for p in parsed if p not in ignored]
             state_records = (AccountRecord, InsightsPollStatus)
             ids = [self._message_id(p) for p in parsed if not isinstance(p.message, state_records)]
             fresh = await self.store.first_seen(conn, ids)
@@ -216,10 +229,19 @@ class SlaService:
             posts: list[tuple] = []
             snapshots = SnapshotRows()
             removal_threads: dict[tuple[str, str, str], str] = {}
+            reply_errors: list[tuple[PlatformActionOutcome, str]] = []
             for p in todo:
                 message = p.message
                 if isinstance(message, ModerationDecision):
                     changes += self.tracker.on_decision(ledger, message, now)
+                    outcomes.append((p.topic, "applied"))
+                    continue
+                if isinstance(message, PlatformActionOutcome):
+                    changes += self.tracker.on_reply(ledger, message, now)
+                    if message.status in (ActionStatus.FAILED, ActionStatus.UNSUPPORTED):
+                        reply_errors.append((message, message.detail or message.error_code or message.status.value))
+                    elif message.status is ActionStatus.DONE:
+                        reply_errors.append((message, None))  # answered: the earlier error is history
                     outcomes.append((p.topic, "applied"))
                     continue
                 assert isinstance(message, SocialEvent)
@@ -237,6 +259,7 @@ class SlaService:
                     changes += self.tracker.on_event(ledger, message, now)
                 outcomes.append((p.topic, "applied"))
             await self.store.save_ledger(conn, ledger, removal_threads)
+            await self.store.save_reply_errors(conn, reply_errors)
             all_posts = posts + snapshots.posts()
             late_friday = await self.store.save_posts(conn, all_posts)
             await self.store.save_account_days(conn, snapshots.day_rows())
@@ -262,6 +285,8 @@ class SlaService:
     def _message_id(p: Parsed) -> str:
         if isinstance(p.message, ModerationDecision):
             return f"decision:{p.message.decision_id}"
+        if isinstance(p.message, PlatformActionOutcome):
+            return f"outcome:{p.message.action_id}:{p.message.status.value}:{p.message.attempts}"
         return f"event:{p.message.event_id}"  # type: ignore[union-attr]
 
     def _count(self, changes: Sequence[SlaStateChange], lag_from: datetime | None = None) -> None:

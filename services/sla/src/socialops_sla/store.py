@@ -62,7 +62,7 @@ async def migrate(pool: asyncpg.Pool) -> list[str]:
 _ITEM_COLUMNS = (
     "platform, account_id, item_id, event_id, thread_id, parent_id, item_kind, occurred_at, text_is_question, "
     "state, opened_by, department, deadline, at_risk_at, answered_at, answer_event_id, closed_reason, "
-    "response_working_seconds, response_wall_seconds, next_due_at"
+    "response_working_seconds, response_wall_seconds, next_due_at, text, author_id, author_name"
 )
 
 
@@ -76,6 +76,7 @@ def _item(row: asyncpg.Record) -> Item:
         at_risk_at=row["at_risk_at"], answered_at=row["answered_at"], answer_event_id=row["answer_event_id"],
         closed_reason=row["closed_reason"], response_working_seconds=row["response_working_seconds"],
         response_wall_seconds=row["response_wall_seconds"],
+        text=row["text"], author_id=row["author_id"], author_name=row["author_name"],
     )
 
 
@@ -85,6 +86,7 @@ def _item_values(item: Item) -> tuple[Any, ...]:
         item.item_kind.value, item.occurred_at, item.text_is_question, item.state.value if item.state else None,
         item.opened_by, item.department, item.deadline, item.at_risk_at, item.answered_at, item.answer_event_id,
         item.closed_reason, item.response_working_seconds, item.response_wall_seconds, item.next_due_at,
+        item.text, item.author_id, item.author_name,
     )
 
 
@@ -191,6 +193,16 @@ class SlaStore:
                 [(r.platform.value, r.account_id, r.item_id, threads[r.key], r.event_id, r.reason, r.occurred_at)
                  for r in ledger.new_removals],
             )
+
+    @staticmethod
+    async def save_reply_errors(conn: asyncpg.Connection, errors: Sequence[tuple[Any, str | None]]) -> None:
+        """A reply that did not go out: the platform's words on the item, until a reply succeeds."""
+        if errors:
+            await conn.executemany(
+                "UPDATE sla_items SET reply_error = $4, reply_error_at = $5 WHERE platform = $1 AND account_id = $2"
+                " AND item_id = $3 AND (reply_error_at IS NULL OR reply_error_at <= $5)",
+                [(o.platform.value, o.account_id, o.item_id, text[:1000] if text else None, o.completed_at)
+                 for o, text in errors])
 
     @staticmethod
     async def save_items(conn: asyncpg.Connection, items: Sequence[Item]) -> None:

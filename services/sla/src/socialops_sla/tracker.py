@@ -35,11 +35,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from socialops_common.events import (
+    ActionOperation,
+    ActionStatus,
     Actor,
     EventKind,
     ModerationAction,
     ModerationDecision,
     Platform,
+    PlatformActionOutcome,
     SlaState,
     SlaStateChange,
     SocialEvent,
@@ -97,6 +100,10 @@ class Item:
     closed_reason: str | None = None
     response_working_seconds: float | None = None
     response_wall_seconds: float | None = None
+    # what the inbox shows: the latest text and who wrote it
+    text: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
     dirty: bool = field(default=False, compare=False)
 
     @property
@@ -254,15 +261,8 @@ class Tracker:
                 return []  # the account writing in its own inbox is not a citizen asking
             return self._on_citizen_text(ledger, event, now)
         if kind in ANSWER_KINDS:
-            answer = Answer(event.event_id, event.platform, event.account_id, event.thread_id,
-                            event.parent_id, kind, event.occurred_at)
-            ledger.answers.append(answer)
-            ledger.new_answers.append(answer)
-            changes: list[SlaStateChange] = []
-            for item in ledger.items.values():
-                if item.state is not None and answer.answers(item):
-                    changes += self._answer(item, answer, now)
-            return changes
+            return self._on_answer(ledger, Answer(event.event_id, event.platform, event.account_id, event.thread_id,
+                                                  event.parent_id, kind, event.occurred_at), now)
         if kind in REMOVAL_KINDS:
             removal = Removal(event.event_id, event.platform, event.account_id, event.item_id,
                               REMOVAL_KINDS[kind], event.occurred_at)
@@ -284,9 +284,28 @@ class Tracker:
             return []  # the comment itself comes later; `_on_citizen_text` applies the verdict
         return self._apply_verdict(ledger, item, verdict, now)
 
+    def on_reply(self, ledger: Ledger, outcome: PlatformActionOutcome, now: datetime) -> list[SlaStateChange]:
+        """A reply carried out from the console counts as the answer at once; the platform's own webhook of
+        it, arriving later, finds the item answered and changes nothing."""
+        if outcome.operation is not ActionOperation.REPLY or outcome.status is not ActionStatus.DONE:
+            return []
+        item = ledger.items.get((outcome.platform.value, outcome.account_id, outcome.item_id))
+        kind = EventKind.DM_SENT if item is not None and item.is_dm else EventKind.REPLY_BY_ACCOUNT
+        return self._on_answer(ledger, Answer(f"action:{outcome.action_id}", outcome.platform, outcome.account_id,
+                                              outcome.thread_id, outcome.item_id, kind, outcome.completed_at), now)
+
     def no_answer_needed(self, item: Item, by: Actor, at: datetime) -> list[SlaStateChange]:
         """Staff decided the item needs no answer: it leaves the SLA as cancelled, naming who decided."""
         return self._cancel(item, f"no_answer_needed:{by.subject}", at, by)
+
+    def _on_answer(self, ledger: Ledger, answer: Answer, now: datetime) -> list[SlaStateChange]:
+        ledger.answers.append(answer)
+        ledger.new_answers.append(answer)
+        changes: list[SlaStateChange] = []
+        for item in ledger.items.values():
+            if item.state is not None and answer.answers(item):
+                changes += self._answer(item, answer, now)
+        return changes
 
     # --- time -------------------------------------------------------------------------------------
 
@@ -311,11 +330,15 @@ class Tracker:
                 item_id=event.item_id, thread_id=event.thread_id, parent_id=event.parent_id,
                 item_kind=EventKind.DM_RECEIVED if event.kind is EventKind.DM_RECEIVED else EventKind.COMMENT_CREATED,
                 occurred_at=event.occurred_at, text_is_question=question, dirty=True,
+                text=event.text, author_id=event.author.id, author_name=event.author.name,
             )
             ledger.items[key] = item
-        elif item.state is not None or not question:
-            return []  # already tracked (edits do not move the clock), or still not a question
         else:
+            if event.text != item.text:  # an edit: the inbox shows the latest words
+                item.text, item.author_id, item.author_name, item.dirty = (
+                    event.text, event.author.id, event.author.name, True)
+            if item.state is not None or not question:
+                return []  # already tracked (edits do not move the clock), or still not a question
             # an edit turned a comment into a question: the clock starts at the edit
             item.event_id, item.occurred_at, item.text_is_question, item.dirty = (
                 event.event_id, event.occurred_at, True, True)

@@ -11,54 +11,22 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 from socialops_common.events import (
     AccountRecord,
-    Author,
     EventKind,
     MetricSnapshot,
     Platform,
-    SocialEvent,
-    social_event_id,
 )
-from socialops_common.kafka import to_bytes
 from socialops_common.testing import read_topic, wait_until
-from socialops_common.topics import ACCOUNTS, DEADLETTER, EVENTS, INSIGHTS, SLA
+from socialops_common.topics import ACCOUNTS, DEADLETTER, EVENTS, SLA
 from socialops_sla.app import SlaRuntime, create_app
 from socialops_sla.calendar import STOCKHOLM
 from socialops_sla.config import ManualClock, SlaSettings
-
-TUESDAY_10 = datetime(2026, 11, 24, 10, tzinfo=STOCKHOLM).astimezone(UTC)
-DEADLINE = TUESDAY_10 + timedelta(days=1)  # Wednesday 10:00
+from socialops_sla.testing import DEADLINE, TUESDAY_10, item_state, send, social
 
 
 def settings_for(bootstrap: str, database_url: str, group: str) -> SlaSettings:
     return SlaSettings(kafka_bootstrap=bootstrap, database_url=database_url, sla_consumer_group=group,
                        machine_tokens="anna:contact_center:s3cret", sla_scheduler_poll_seconds=0.05, sla_refresh_seconds=3600,
                        sla_kpi_refresh_seconds=0)
-
-
-def social(account: str, kind: EventKind, item: str, *, parent: str | None = "post", at: datetime = TUESDAY_10,
-           text: str | None = None, by_account: bool = False, **extra) -> SocialEvent:
-    return SocialEvent(
-        event_id=social_event_id(Platform.FACEBOOK, kind, f"{account}:{item}"), kind=kind,
-        platform=Platform.FACEBOOK, account_id=account, item_id=item, thread_id="post", parent_id=parent,
-        author=Author(id="citizen" if not by_account else account, is_account=by_account), text=text,
-        occurred_at=at, received_at=at, **extra,
-    )
-
-
-async def send(bootstrap: str, *messages) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for topic, message in messages:
-            key = message.key if topic in (ACCOUNTS, INSIGHTS) else message.partition_key
-            await producer.send_and_wait(topic, to_bytes(message), key=key)
-    finally:
-        await producer.stop()
-
-
-async def item_state(runtime: SlaRuntime, account: str, item: str) -> str | None:
-    return await runtime.service.pool.fetchval(
-        "SELECT state FROM sla_items WHERE account_id = $1 AND item_id = $2", account, item)
 
 
 async def test_met_breached_cancelled_across_a_restart(kafka_bootstrap: str, database_url: str) -> None:

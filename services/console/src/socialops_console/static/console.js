@@ -61,8 +61,44 @@
     });
   };
 
+  // <div data-poll="/path" data-poll-seconds="5"> is replaced by what /path answers, for as long as the
+  // page is open; when its content changes (the data-signature of its first child), its data-summary is
+  // read out by screen readers: "Inkorgen uppdaterad: 3 ärenden".
+  var poll = function (element) {
+    var url = element.getAttribute("data-poll");
+    var every = (parseInt(element.getAttribute("data-poll-seconds"), 10) || 10) * 1000;
+    var signature = function (root) {
+      var first = root.querySelector("[data-signature]");
+      return first ? first.getAttribute("data-signature") : "";
+    };
+    var last = signature(element);
+    var tick = function () {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html !== null) {
+            var holder = document.createElement("div");
+            holder.innerHTML = html;
+            var now = signature(holder);
+            if (now !== last) {
+              var focused = document.activeElement && element.contains(document.activeElement);
+              element.innerHTML = html;
+              last = now;
+              var summary = element.querySelector("[data-summary]");
+              if (summary) { announcer(summary.getAttribute("data-summary")); }
+              if (focused) { element.focus(); }
+            }
+          }
+          window.setTimeout(tick, every);
+        })
+        .catch(function () { window.setTimeout(tick, every * 2); });
+    };
+    window.setTimeout(tick, every);
+  };
+
   document.addEventListener("DOMContentLoaded", function () {
     shortcuts();
+    Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
     Array.prototype.forEach.call(document.querySelectorAll("[data-refresh]"), refresh);
     var summary = document.querySelector(".error-summary");
     if (summary) { summary.focus(); }
