@@ -26,7 +26,7 @@ def console_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleS
     with idp.running():
         stack = Stack()
         try:
-            stack.start(("ingest", "moderation", "archive", "console"), **{
+            stack.start(("ingest", "moderation", "sla", "archive", "console"), **{
                 "SOCIALOPS_OIDC_ISSUER": idp.issuer, "SOCIALOPS_OIDC_AUDIENCE": LOCAL_AUDIENCE,
                 "SOCIALOPS_OIDC_CLIENT_ID": "socialops-console", "SOCIALOPS_OIDC_CLIENT_SECRET": "local-console-secret",
                 "SOCIALOPS_CONSOLE_SECURE_COOKIES": "false", "SOCIALOPS_SNAPSHOT_WAIT_S": "1",

@@ -70,9 +70,40 @@ class ConsoleStack:
         return httpx.get(self.stack.services["archive"].url + path, params=params, headers=headers, timeout=10).json()
 
 
+SECRETS_OF_PLATFORMS = p.Secrets(SECRETS["SOCIALOPS_META_APP_SECRET"], SECRETS["SOCIALOPS_X_CONSUMER_SECRET"],
+                                 SECRETS["SOCIALOPS_LINKEDIN_CLIENT_SECRET"])
+X_ACCOUNT = "19446000"  # Helsingborgs stad on X (config/accounts.yaml)
+LINKEDIN_ORG = "urn:li:organization:2414183"  # Helsingborgs stad as employer on LinkedIn
+
+
+def send_delivery(stack: ConsoleStack, delivery: p.Delivery) -> None:
+    response = httpx.post(stack.stack.services["ingest"].url + delivery.path, content=delivery.body,
+                          headers=delivery.headers, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def library_question(at: datetime, comment_id: str, text: str) -> p.Delivery:
+    change = p.feed_comment(post_id=LIBRARY_POST, comment_id=comment_id, at=at, message=text,
+                            author=("5550301", "Frida Frågvis"))
+    return p.sign("meta", p.meta_body("page", [p.page_entry(LIBRARY_ID, at, [change])]), SECRETS_OF_PLATFORMS)
+
+
+def x_question(at: datetime, tweet_id: str, text: str) -> p.Delivery:
+    reply = p.tweet(tweet_id=tweet_id, at=at, text=text, user=("5550401", "undrande", "Ulla Undrande"),
+                    in_reply_to=("1790000000000000001", X_ACCOUNT))
+    return p.sign("x", p.x_body(X_ACCOUNT, tweet_create_events=[reply]), SECRETS_OF_PLATFORMS)
+
+
+def linkedin_question(at: datetime, comment_id: str, text: str) -> p.Delivery:
+    notification = p.linkedin_notification(
+        notification_id=int(at.timestamp()), organization=LINKEDIN_ORG, action="COMMENT",
+        post_urn="urn:li:activity:7200000000000000001", comment_urn=f"urn:li:comment:(urn:li:activity:7200000000000000001,{comment_id})",
+        actor="urn:li:person:frageställare1", at=at, text=text)
+    return p.sign("linkedin", p.linkedin_body([notification]), SECRETS_OF_PLATFORMS)
+
+
 def deliveries(now: datetime) -> list[p.Delivery]:
-    secrets = p.Secrets(SECRETS["SOCIALOPS_META_APP_SECRET"], SECRETS["SOCIALOPS_X_CONSUMER_SECRET"],
-                        SECRETS["SOCIALOPS_LINKEDIN_CLIENT_SECRET"])
+    secrets = SECRETS_OF_PLATFORMS
 
     def page(at: datetime, change: dict) -> p.Delivery:
         return p.sign("meta", p.meta_body("page", [p.page_entry(PAGE_ID, at, [change])]), secrets)
