@@ -138,7 +138,7 @@ def deliveries(now: datetime) -> list[p.Delivery]:
     ]
 
 
-def wait_for(condition, timeout: float = 60.0, what: str = "condition"):  # noqa: ANN001, ANN201
+def wait_for(condition, timeout: float = 120.0, what: str = "condition"):  # noqa: ANN001, ANN201
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = condition()

@@ -110,7 +110,7 @@ def test_a_registrar_exports_and_the_package_validates_as_an_eark_sip(page, cons
     page.click("button:has-text('Beställ export')")
     page.wait_for_url("**/arkiv/export/*")
     # The status updates itself (no reload) and is announced in the live region.
-    page.wait_for_selector("[data-status='ready']", timeout=60_000)
+    page.wait_for_selector("[data-status='ready']", timeout=120_000)
     assert "Klart att hämta" in page.locator("#meddelanden").inner_text()
     assert_accessible(page, console_stack, "registrar-export-ready")
     with page.expect_download() as download:

@@ -43,11 +43,8 @@ def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_an
     page.keyboard.press("b")  # Bekräfta: hide, as the default policy would have
     page.wait_for_selector("button[data-key='z']")  # the next item, with the undo of this verdict
     comment_id = f"{LIBRARY_POST}_i0"
-    for _ in range(100):
-        if any(call["method"] == "POST" and call["data"].get("is_hidden") == "true" for call in graph_calls(console_stack, comment_id)):
-            break
-        page.wait_for_timeout(200)
-    assert any(call["data"].get("is_hidden") == "true" for call in graph_calls(console_stack, comment_id))
+    wait_for(lambda: any(call["method"] == "POST" and call["data"].get("is_hidden") == "true"
+                         for call in graph_calls(console_stack, comment_id)), timeout=120, what="the hide")
     # The executed hide is a removal: registered, and the registrar finds it in the archive's pages.
     registration = wait_for(lambda: next((r for r in console_stack.archive_api("/registrations")["registrations"]
                                           if r["account_id"] == LIBRARY_ID and r["email"]["status"] == "sent"), None),
@@ -98,19 +95,14 @@ def test_a_verdict_can_be_undone_within_a_minute_and_the_comment_comes_back(page
     page.keyboard.press("b")
     page.wait_for_selector("button[data-key='z']")
     comment_id = f"{LIBRARY_POST}_i1"
-    for _ in range(100):
-        if any(call["data"].get("is_hidden") == "true" for call in graph_calls(console_stack, comment_id)):
-            break
-        page.wait_for_timeout(200)
+    wait_for(lambda: any(call["data"].get("is_hidden") == "true" for call in graph_calls(console_stack, comment_id)),
+             timeout=120, what="the hide")
     page.wait_for_load_state()
     page.keyboard.press("z")  # Ångra
     page.wait_for_url("**/granskning/*")
     assert page.locator("button[data-key='b']").count() == 1  # waiting for a verdict again
-    for _ in range(100):
-        if any(call["data"].get("is_hidden") == "false" for call in graph_calls(console_stack, comment_id)):
-            break
-        page.wait_for_timeout(200)
-    assert any(call["data"].get("is_hidden") == "false" for call in graph_calls(console_stack, comment_id))
+    wait_for(lambda: any(call["data"].get("is_hidden") == "false" for call in graph_calls(console_stack, comment_id)),
+             timeout=120, what="the unhide")
 
 
 def test_communications_reads_the_queue_and_the_contact_center_has_none(page, console_stack) -> None:
