@@ -24,6 +24,8 @@ from harness import ACCOUNTS_FILE, REPOSITORY, SECRETS, Stack
 from socialops_common.testing import required_tool
 from socialops_ingest.accounts import load_inventory
 
+REPORTS = {"Authorization": "Bearer e2e-editor"}  # a machine client with the follow-up right (harness)
+
 pytestmark = pytest.mark.slow
 DASHBOARD = REPOSITORY / "ops" / "grafana" / "dashboards" / "channels.json"
 TOKENS = json.loads((REPOSITORY / "config" / "local-insights-tokens.json").read_text(encoding="utf-8"))
@@ -90,10 +92,10 @@ def test_every_channel_panel_has_data_and_the_report_has_the_platforms_figures(s
 
     # the last whole month has the platforms' figures for every polled account (backfill: 40 days)
     month = datetime.now(STOCKHOLM).strftime("%Y-%m")
-    report = httpx.get(f"{sla}/reports/monthly", params={"month": month}, timeout=60).json()
+    report = httpx.get(f"{sla}/reports/monthly", params={"month": month}, timeout=60, headers=REPORTS).json()
     assert {(n["platform"], n["account_id"], n["state"]) for n in report["not_polled"]} == {("x", "18905800", "no_token")}
     previous = report["trend"][-2]["month"]
-    before = httpx.get(f"{sla}/reports/monthly", params={"month": previous}, timeout=60).json()
+    before = httpx.get(f"{sla}/reports/monthly", params={"month": previous}, timeout=60, headers=REPORTS).json()
     channels = {(c["platform"], c["account_id"]): c for c in before["channels"]}
     for account in polled:
         channel = channels[(account.platform.value, account.external_id)]
@@ -104,7 +106,7 @@ def test_every_channel_panel_has_data_and_the_report_has_the_platforms_figures(s
         if account.platform.value == "facebook":  # the others give the follower count of today only
             assert channel["followers"] is not None and channel["engagement_rate"] is not None, channel
 
-    pdf = httpx.get(f"{sla}/reports/monthly.pdf", params={"month": previous}, timeout=120)
+    pdf = httpx.get(f"{sla}/reports/monthly.pdf", params={"month": previous}, timeout=120, headers=REPORTS)
     assert pdf.headers["content-type"] == "application/pdf"
     (tmp_path / "city.pdf").write_bytes(pdf.content)
     subprocess.run([pdftoppm, "-r", "40", "-png", str(tmp_path / "city.pdf"), str(tmp_path / "page")], check=True,

@@ -69,7 +69,8 @@ async def test_platforms_to_poller_to_kpis_to_a_pdf_mailed_once(kafka_bootstrap:
         sla = SlaRuntime(SlaSettings(kafka_bootstrap=kafka_bootstrap, database_url=database_url,
                                      sla_consumer_group=f"followup-{suffix}", sla_refresh_seconds=3600,
                                      sla_kpi_refresh_seconds=0, sla_mail_poll_seconds=0.2, smtp_host="127.0.0.1",
-                                     smtp_port=mailbox.port, sla_communication_email=f"kommunikation-{suffix}@example.se"),
+                                     smtp_port=mailbox.port, sla_communication_email=f"kommunikation-{suffix}@example.se",
+                                     machine_tokens="reports:communications:reports-token"),
                          ManualClock(NOW), CollectorRegistry())
         try:
             await publish_inventory(publisher, accounts)
@@ -89,7 +90,8 @@ async def test_platforms_to_poller_to_kpis_to_a_pdf_mailed_once(kafka_bootstrap:
 
             await wait_until(settled, timeout=60)
             await wait_until(lambda: _stable(pool), timeout=60)
-            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(sla, False)), base_url="http://sla")
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(sla, False)), base_url="http://sla",
+                                       headers={"Authorization": "Bearer reports-token"})
             department = facebook.department
             body = (await client.get("/reports/monthly", params={"month": "2026-11", "department": department})).json()
             channels = {c["platform"] + ":" + c["account_id"]: c for c in body["channels"]}

@@ -105,6 +105,10 @@ class Person:
     def may(self, permission: Permission) -> bool:
         return any(permission in PERMISSIONS[role] for role in self.roles)
 
+    def refusal(self, permission: Permission) -> str:
+        """Why a 403 (every service says it the same way; the console reads the right back from it)."""
+        return f"{self.role_names or 'no role'} may not {permission.value.replace('_', ' ')}"
+
     @property
     def display_name(self) -> str:
         """What audit logs and verdicts show: the name and e-mail ("Louise Lind <louise@stad.se>")."""

@@ -86,8 +86,7 @@ async def require(request: Request, principal: Person, permission: Permission, a
                   target: str | None = None, query: dict[str, Any] | None = None) -> None:
     if not principal.may(permission):
         await audit(request, principal, action, target, query or {}, 403)
-        roles = principal.role_names or "no role"
-        raise HTTPException(403, f"{roles} may not {permission.value.replace('_', ' ')}")
+        raise HTTPException(403, principal.refusal(permission))
 
 
 router = APIRouter()

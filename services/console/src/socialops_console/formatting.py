@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
+from socialops_common.identity import PERMISSIONS, ROLE_NAMES_SV
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -65,11 +66,13 @@ RULE_FAMILIES = {
     "spam.repeat": "upprepade inlägg", "spam.campaign": "kampanj", "spam.flood": "många inlägg på kort tid",
     "spam.links": "länkspam", "spam": "spam", "questions.direct": "fråga som ska besvaras",
 }
-ROLE_NEEDED = {
-    "search": "arkivarie, registrator eller arkivadministratör", "read": "arkivarie, registrator eller arkivadministratör",
-    "read_personal_data": "registrator", "read_direct_messages": "registrator", "export": "registrator eller arkivadministratör",
-    "resend_registration": "registrator", "read_audit_log": "arkivadministratör", "manage_retention": "arkivadministratör",
-}
+def roles_needed(right: str) -> str | None:
+    """The roles that have a right, in Swedish ("arkivarie, registrator eller arkivadministratör"), from the
+    one table of rights (socialops_common.identity.PERMISSIONS)."""
+    names = [ROLE_NAMES_SV[role] for role, rights in PERMISSIONS.items() if any(p.value == right for p in rights)]
+    if not names:
+        return None
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} eller {names[-1]}"
 
 
 def rule_name(rule_id: str) -> str:
@@ -197,7 +200,7 @@ def count_words(count: int | None, capped: bool, shown: int, more: bool) -> str:
     return f"{count:,} {'träff' if count == 1 else 'träffar'}".replace(",", " ")
 
 
-def _hours_minutes(seconds: float) -> str:
+def hours_minutes(seconds: float) -> str:
     minutes = int(round(abs(seconds) / 60))
     hours, minutes = divmod(minutes, 60)
     if hours and minutes:
@@ -212,5 +215,5 @@ def time_left(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if seconds >= 0:
-        return f"{_hours_minutes(seconds)} arbetstid kvar"
-    return f"försenad {_hours_minutes(seconds)} (arbetstid)"
+        return f"{hours_minutes(seconds)} arbetstid kvar"
+    return f"försenad {hours_minutes(seconds)} (arbetstid)"

@@ -26,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import pages_archive, pages_inbox, pages_review
+from . import pages_archive, pages_followup, pages_inbox, pages_review
 from .services import Services
 from .sessions import ServerSideSessions, SessionStore
 from .settings import ConsoleSettings
@@ -141,6 +141,7 @@ def build_app(settings: ConsoleSettings) -> Starlette:
         *pages_archive.ROUTES,
         *pages_review.ROUTES,
         *pages_inbox.ROUTES,
+        *pages_followup.ROUTES,
         *health.routes(),
         metrics_route(),
         Mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"),

@@ -95,7 +95,7 @@ def page(needs: Permission | None = None) -> Callable[[Handler], Callable[[Reque
 
 
 def forbidden(visit: Visit, right: str | None = None) -> HTMLResponse:
-    return visit.render("fel/403.html", status_code=403, needed=fmt.ROLE_NEEDED.get(right or ""))
+    return visit.render("fel/403.html", status_code=403, needed=fmt.roles_needed(right) if right else None)
 
 
 def refused_page(visit: Visit, refused: ServiceRefused) -> Response:
@@ -103,7 +103,9 @@ def refused_page(visit: Visit, refused: ServiceRefused) -> Response:
         visit.request.session.clear()
         return RedirectResponse(visit.request.url.path, status_code=303)
     if refused.status == 403:
-        right = next((r for r in fmt.ROLE_NEEDED if r.replace("_", " ") in refused.detail), None)
+        # the longest right named in the refusal: "may not read personal data" is not "read"
+        named = [p.value for p in Permission if f"may not {p.value.replace('_', ' ')}" in refused.detail]
+        right = max(named, key=len, default=None)
         return forbidden(visit, right)
     if refused.status == 404:
         return visit.render("fel/404.html", status_code=404)

@@ -21,8 +21,7 @@ bearer = HTTPBearer(auto_error=False, description="an access token of the city's
 
 def require(person: Person, permission: Permission) -> Person:
     if not person.may(permission):
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            detail=f"{person.role_names or 'no role'} may not {permission.value.replace('_', ' ')}")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=person.refusal(permission))
     return person
 
 

@@ -33,7 +33,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY, CollectorRegistry
 from socialops_common.events import Actor
-from socialops_common.identity import Permission, Person
+from socialops_common.identity import Permission
 from socialops_common.kafka import consumer_fetch_options, ensure_topics, make_producer
 from socialops_common.lag import LagMonitor
 from socialops_common.observability import (
@@ -44,12 +44,13 @@ from socialops_common.observability import (
     metrics_route,
     serve_http,
 )
-from socialops_common.oidc import authenticate, install_identity
+from socialops_common.oidc import install_identity
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .access import person_with
 from .config import Clock, SlaSettings, SystemClock
 from .inbox import Inbox
 from .inbox_api import inbox_routes
@@ -156,6 +157,9 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
         return month, {"account": account, "department": department}
 
     async def monthly(request: Request) -> Response:
+        person = await person_with(request, Permission.READ_FOLLOWUP)
+        if isinstance(person, JSONResponse):
+            return person
         query = report_query(request)
         if isinstance(query, JSONResponse):
             return query
@@ -165,6 +169,9 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
             return JSONResponse({"error": str(error)}, status_code=404)
 
     async def monthly_pdf(request: Request) -> Response:
+        person = await person_with(request, Permission.READ_FOLLOWUP)
+        if isinstance(person, JSONResponse):
+            return person
         query = report_query(request)
         if isinstance(query, JSONResponse):
             return query
@@ -177,17 +184,13 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
         return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
     async def publishing(request: Request) -> JSONResponse:
+        person = await person_with(request, Permission.READ_FOLLOWUP)
+        if isinstance(person, JSONResponse):
+            return person
         status = request.query_params.get("status")
         if status not in (None, "active", "flagged", "escalated"):
             return JSONResponse({"error": "status is active, flagged or escalated"}, status_code=400)
         return JSONResponse({"accounts": await service().publishing(status)})
-
-    async def person_with(request: Request, permission: Permission) -> Person | JSONResponse:
-        person = await authenticate(request)
-        if not person.may(permission):
-            return JSONResponse({"error": f"{person.role_names or 'no role'} may not "
-                                          f"{permission.value.replace('_', ' ')}"}, status_code=403)
-        return person
 
     async def item(request: Request) -> JSONResponse:
         person = await person_with(request, Permission.READ_INBOX)

@@ -19,11 +19,11 @@ from typing import Any
 
 from socialops_common.events import Platform
 from socialops_common.identity import Permission, Person
-from socialops_common.oidc import authenticate
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .access import person_with
 from .inbox import NOTE_MAX, ClaimedByOther, Inbox, InboxFilters, counts, row_view, visible
 from .service import SlaService
 
@@ -31,13 +31,6 @@ from .service import SlaService
 def inbox_routes(service: Callable[[], SlaService]) -> list[Route]:
     def inbox() -> Inbox:
         return Inbox(service().pool)
-
-    async def person_with(request: Request, permission: Permission) -> Person | JSONResponse:
-        person = await authenticate(request)
-        if not person.may(permission):
-            return JSONResponse({"error": f"{person.role_names or 'no role'} may not "
-                                          f"{permission.value.replace('_', ' ')}"}, status_code=403)
-        return person
 
     def view(row: Any, now: datetime) -> dict[str, Any]:
         sla = service()

@@ -40,7 +40,8 @@ def settings(bootstrap: str, database_url: str, group: str, smtp_port: int, **ex
     return SlaSettings(kafka_bootstrap=bootstrap, database_url=database_url, sla_consumer_group=group,
                        sla_refresh_seconds=3600, sla_kpi_refresh_seconds=0, sla_mail_poll_seconds=0.2,
                        smtp_host="127.0.0.1", smtp_port=smtp_port, mail_retry_base_s=0.2,
-                       sla_communication_email="kommunikation@example.se", **extra)
+                       sla_communication_email="kommunikation@example.se",
+                       machine_tokens="reports:communications:reports-token", **extra)
 
 
 def snapshot(account: str, item: str, metric_set: str, day: date, *, level: str = "account", period: str = "day",
@@ -156,7 +157,8 @@ async def test_a_quiet_account_is_flagged_escalated_and_cleared_with_notices(kaf
             "SELECT count(*) FROM sla_posts WHERE account_id = $1", account), 5), timeout=20)
         changes = await runtime.service.evaluate_publishing()
         assert [(r.external_id, kind) for r, kind in changes if r.external_id == account] == [(account, "flagged")]
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime, False)), base_url="http://sla")
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(runtime, False)), base_url="http://sla",
+                                   headers={"Authorization": "Bearer reports-token"})
         listed = (await client.get("/accounts/publishing", params={"status": "flagged"})).json()["accounts"]
         mine = next(a for a in listed if a["account_id"] == account)
         assert mine["posts_in_period"] == 4 and mine["period_weeks"] == 4

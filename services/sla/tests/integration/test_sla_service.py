@@ -25,7 +25,7 @@ from socialops_sla.testing import DEADLINE, TUESDAY_10, item_state, send, social
 
 def settings_for(bootstrap: str, database_url: str, group: str) -> SlaSettings:
     return SlaSettings(kafka_bootstrap=bootstrap, database_url=database_url, sla_consumer_group=group,
-                       machine_tokens="anna:contact_center:s3cret", sla_scheduler_poll_seconds=0.05, sla_refresh_seconds=3600,
+                       machine_tokens="anna:contact_center:s3cret,reports:communications:reports-token", sla_scheduler_poll_seconds=0.05, sla_refresh_seconds=3600,
                        sla_kpi_refresh_seconds=0)
 
 
@@ -106,12 +106,17 @@ async def test_met_breached_cancelled_across_a_restart(kafka_bootstrap: str, dat
             assert (await client.post("/items/nope/no-answer-needed",
                                       headers={"Authorization": "Bearer s3cret"})).status_code == 404
             await second.service.refresh_gauges()
-            report = (await client.get("/reports/monthly", params={"month": "2026-11"})).json()
+            report = (await client.get("/reports/monthly", params={"month": "2026-11"},
+                                       headers={"Authorization": "Bearer reports-token"})).json()
             channel = next(c for c in report["channels"] if c["account_id"] == account)
             assert channel["items_needing_answer"] == 2 and channel["met"] == 1 and channel["breached"] == 1
             assert channel["response_rate"] == 0.5 and channel["compliance"] == 0.5
             assert channel["department"] == "Kulturförvaltningen"
-            assert (await client.get("/reports/monthly", params={"month": "2026-13"})).status_code == 400
+            assert (await client.get("/reports/monthly", params={"month": "2026-13"},
+                                     headers={"Authorization": "Bearer reports-token"})).status_code == 400
+            assert (await client.get("/reports/monthly", params={"month": "2026-11"})).status_code == 401
+            assert (await client.get("/reports/monthly", params={"month": "2026-11"},
+                                     headers={"Authorization": "Bearer s3cret"})).status_code == 403
             metrics = (await client.get("/metrics")).text
             assert (f'socialops_sla_state_changes_total{{account="{account}",department="Kulturförvaltningen",'
                     f'platform="facebook",state="met"}} 1.0') in metrics
