@@ -90,3 +90,15 @@ def page(browser):  # noqa: ANN001, ANN201 - a Playwright Page in a fresh contex
         context.close()
 
 
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    # A browser test that fails on a loaded machine is only explained by what the services logged then:
+    # their logs' tails go into the report (CI shows nothing else of a run that is gone).
+    outcome = yield
+    report = outcome.get_result()
+    stack = getattr(item, "funcargs", {}).get("console_stack")
+    if report.when == "call" and report.failed and stack is not None:
+        for name, service in stack.stack.services.items():
+            report.sections.append((f"{name} log (last lines)", service.log_tail(40)))
