@@ -126,13 +126,13 @@ class ModerationStore:
 
     async def pending_reviews(self, account_id: str | None = None, platform: str | None = None, limit: int = 100,
                               rule: str | None = None) -> list[ReviewItem]:
-        """Oldest first; `rule` is a rule id or its prefix ("abuse" finds "abuse.insult")."""
+        """Oldest first (in the order they came, within one batch); `rule` is a rule id or its prefix ("abuse" finds "abuse.insult")."""
         rows = await self.pool.fetch(
             """SELECT q.*, d.decision, d.suggested FROM review_queue q JOIN moderation_decisions d USING (decision_id)
                WHERE q.status = 'pending' AND ($1::text IS NULL OR q.account_id = $1) AND ($2::text IS NULL OR q.platform = $2)
                AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(d.decision -> 'rules') r
                                                 WHERE r ->> 'rule_id' = $4 OR r ->> 'rule_id' LIKE $4 || '.%'))
-               ORDER BY q.queued_at, q.decision_id LIMIT $3""",
+               ORDER BY q.queued_at, q.arrival LIMIT $3""",
             account_id, platform, limit, rule,
         )
         return [_review_item(r) for r in rows]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
+import asyncpg
 import httpx
+from socialops_common.events import ModerationAction, ModerationDecision, deterministic_id
 from socialops_common.testing import read_topic, wait_until
 from socialops_common.topics import ACTIONS, MODERATION
 from socialops_moderation.main import create_app
+from socialops_moderation.store import ModerationStore, migrate
 from socialops_moderation.testing import comment, publish, settings_for
 
 AUTH = {"Authorization": "Bearer s3cret"}
@@ -155,3 +159,24 @@ async def test_bulk_confirm_of_one_rule_and_account_and_undo_within_the_window(k
 async def _n(items, n: int) -> list[dict] | None:  # noqa: ANN001 - a coroutine of a list
     found = await items
     return found if len(found) >= n else None
+
+
+async def test_comments_decided_in_one_batch_wait_in_the_order_they_came(database_url):
+    """One batch's decisions share a decided_at: the queue keeps the topic's order, not the ids' order."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        await migrate(pool)
+        account = f"page-{uuid.uuid4().hex[:8]}"
+        at = datetime.now(UTC)
+        events = [comment(f"Kolla tinyurl.com/{n}", account=account, item=f"{account}_{n}") for n in range(6)]
+        decided = [ModerationDecision(decision_id=deterministic_id("test.decision", e.event_id), event_id=e.event_id,
+                                      platform=e.platform, account_id=account, item_id=e.item_id,
+                                      thread_id=e.thread_id, item_kind=e.kind, action=ModerationAction.REVIEW,
+                                      decided_at=at) for e in events]
+        assert sorted(d.decision_id for d in decided) != [d.decision_id for d in decided]  # ids alone would reorder
+        store = ModerationStore(pool)
+        await store.save_decisions([(d, None) for d in decided])
+        waiting = await store.pending_reviews(account)
+        assert [i.decision.item_id for i in waiting] == [e.item_id for e in events]
+    finally:
+        await pool.close()
