@@ -90,3 +90,16 @@ async def test_the_archive_api_shows_a_registered_removal_with_its_snapshot(stac
         assert removed
         detail = (await client.get(f"/items/{removed[0]['id']}")).json()
         assert detail["registration"] or detail.get("registrations"), detail.keys()
+
+
+async def test_every_kafka_service_serves_the_event_contract_without_a_token(stack: Stack) -> None:
+    """Other city systems read the contract from the running services: the same document everywhere."""
+    documents = []
+    for name in ("ingest", "moderation", "sla", "archive"):
+        async with httpx.AsyncClient(base_url=stack.services[name].url, timeout=10) as client:
+            contract = await client.get("/asyncapi")
+            assert contract.status_code == 200 and contract.headers["content-type"].startswith("application/json")
+            documents.append(contract.json())
+            page = await client.get("/docs/asyncapi")
+            assert page.status_code == 200 and "social.events.v1" in page.text
+    assert documents[0]["asyncapi"].startswith("3.") and all(d == documents[0] for d in documents)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 from fastapi import FastAPI
+from socialops_common.contract import asyncapi_routes
 from socialops_common.kafka import make_producer
 from socialops_common.lag import LagMonitor
 from socialops_common.observability import (
@@ -122,7 +123,7 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bo
         description=__doc__,
         lifespan=lifespan,
     )
-    for route in [*health.routes(), metrics_route()]:
+    for route in [*health.routes(), metrics_route(), *asyncapi_routes()]:
         app.router.routes.append(route)
     install_identity(app, settings)
     api.install(app)

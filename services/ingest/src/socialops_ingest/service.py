@@ -11,6 +11,7 @@ reason. The account inventory is published to `social.accounts.v1` at start-up.
     GET/POST /webhooks/x         crc_token -> response_token, x-twitter-webhooks-signature
     GET/POST /webhooks/linkedin  challengeCode -> challengeResponse, X-LI-Signature
     GET /healthz /readyz /metrics
+    GET /asyncapi /docs/asyncapi  the platform's event contract (socialops_common.contract)
 
 Wiring lives in `create_app`; the platform rules in `platforms/`; the pipeline in `intake.py`.
 """
@@ -22,6 +23,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import structlog
+from socialops_common.contract import asyncapi_routes
 from socialops_common.observability import Health, kafka_reachable, metrics_route
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -149,6 +151,7 @@ def create_app(settings: IngestSettings | None = None, directory: AccountDirecto
         Route("/webhooks/linkedin", linkedin_webhook, methods=["GET", "POST"]),
         *health.routes(),
         metrics_route(),
+        *asyncapi_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.intake = intake

@@ -28,6 +28,7 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from socialops_common.contract import asyncapi_routes
 from socialops_common.events import AccountRecord
 from socialops_common.kafka import ensure_topics, make_producer
 from socialops_common.lag import LagMonitor
@@ -198,7 +199,7 @@ def create_app(settings: ModerationSettings | None = None) -> FastAPI:
     install_identity(app, settings)
     app.include_router(review_router(service))
     app.include_router(actions_router(service))
-    for route in [*service.health.routes(), metrics_route()]:
+    for route in [*service.health.routes(), metrics_route(), *asyncapi_routes()]:
         app.router.routes.append(route)
     return app
 

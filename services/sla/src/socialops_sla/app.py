@@ -2,8 +2,9 @@
 
 The city promises "Vi svarar inom 24 timmar under arbetstid, vardagar 8-17"
 (seeds/001_206af399bca50804.txt, "Svara så fort som möjligt"). This process:
-- consumes `social.events.v1`, `social.moderation.v1`, `social.accounts.v1` (and the insights
-  poller's status, `social.insights.v1`) and tracks every
+- consumes `social.events.v1`, `social.moderation.v1`, `social.accounts.v1`, the insights
+  poller's status (`social.insights.v1`) and the actions' outcomes (`social.actions.v1`: a reply sent
+  from the console answers its item at once), and tracks every
   item that needs an answer (`tracker.py`) against the account's working calendar (`calendar.py`);
 - moves items to at risk and breached when their instants come, with no new events needed
   (`SlaService.schedule`), and publishes every state change on `social.sla.v1` through an outbox;
@@ -32,6 +33,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY, CollectorRegistry
+from socialops_common.contract import asyncapi_routes
 from socialops_common.events import Actor
 from socialops_common.identity import Permission
 from socialops_common.kafka import consumer_fetch_options, ensure_topics, make_producer
@@ -230,6 +232,7 @@ def create_app(runtime: SlaRuntime, manage_lifespan: bool = True) -> Starlette:
 
     routes: list[Any] = [
         metrics_route(runtime.registry),
+        *asyncapi_routes(),
         *runtime.health.routes(),
         Route("/reports/monthly", monthly, methods=["GET"]),
         Route("/reports/monthly.pdf", monthly_pdf, methods=["GET"]),
