@@ -93,7 +93,8 @@ async def test_the_archive_api_shows_a_registered_removal_with_its_snapshot(stac
 
 
 async def test_every_kafka_service_serves_the_event_contract_without_a_token(stack: Stack) -> None:
-    """Other city systems read the contract from the running services: the same document everywhere."""
+    """Other city systems read the contract from the running services: the same document everywhere;
+    the APIs' own pages load nothing from a CDN."""
     documents = []
     for name in ("ingest", "moderation", "sla", "archive"):
         async with httpx.AsyncClient(base_url=stack.services[name].url, timeout=10) as client:
@@ -103,3 +104,8 @@ async def test_every_kafka_service_serves_the_event_contract_without_a_token(sta
             page = await client.get("/docs/asyncapi")
             assert page.status_code == 200 and "social.events.v1" in page.text
     assert documents[0]["asyncapi"].startswith("3.") and all(d == documents[0] for d in documents)
+    for name in ("moderation", "archive"):  # their OpenAPI pages, with Swagger UI from the service
+        async with httpx.AsyncClient(base_url=stack.services[name].url, timeout=10) as client:
+            page = await client.get("/docs")
+            assert page.status_code == 200 and "cdn" not in page.text.lower()
+            assert (await client.get("/docs/assets/swagger-ui-bundle.js")).status_code == 200

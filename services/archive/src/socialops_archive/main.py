@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 from fastapi import FastAPI
+from socialops_common.apidocs import install_api_docs
 from socialops_common.contract import asyncapi_routes
 from socialops_common.kafka import make_producer
 from socialops_common.lag import LagMonitor
@@ -122,7 +123,10 @@ def build_app(settings: ArchiveSettings, *, consume: bool = True, background: bo
         version="1.0",
         description=__doc__,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_api_docs(app)
     for route in [*health.routes(), metrics_route(), *asyncapi_routes()]:
         app.router.routes.append(route)
     install_identity(app, settings)

@@ -36,8 +36,9 @@ def inventory(suffix: str) -> list[AccountRecord]:
 
 
 @contextlib.asynccontextmanager
-async def polling(bootstrap: str, *, without_token: set[str] = frozenset()) -> AsyncIterator[tuple]:
-    suffix = str(uuid.uuid4().int)[:9]
+async def polling(bootstrap: str, *, without_token: set[str] = frozenset(),
+                  suffix: str | None = None) -> AsyncIterator[tuple]:
+    suffix = suffix or str(uuid.uuid4().int)[:9]
     accounts = inventory(suffix)
     clock = SettableClock(START)
     fakes = FakePlatforms(accounts, FakeData(now=clock))
@@ -71,8 +72,22 @@ def day_metrics(events: list[dict], metric_set: str, day: date) -> list[dict]:
             and e["metrics"]["day"] == day.isoformat() and e["metrics"]["period"] == "day"]
 
 
+def a_page_whose_posts_grow_within_the_hour() -> str:
+    """Accounts' ids are random (the broker is shared) and the fake's posts depend on them: one with a post
+    whose figures change between START and an hour later, so the re-poll has a revision to show."""
+    before, after = FakeData(now=lambda: START), FakeData(now=lambda: START + timedelta(hours=1))
+    for _ in range(1000):
+        suffix = str(uuid.uuid4().int)[:9]
+        page = f"9{suffix}"
+        posts = before.posts_between(page, START - timedelta(days=3), START)
+        if any(before.post_figures(page, post) != after.post_figures(page, post) for post in posts):
+            return suffix
+    raise AssertionError("no account id with a growing post in 1,000 tries")
+
+
 async def test_a_repoll_publishes_the_same_events_and_only_revised_figures_as_new_versions(kafka_bootstrap: str):
-    async with polling(kafka_bootstrap) as (poller, fakes, clock, accounts):
+    async with polling(kafka_bootstrap, suffix=a_page_whose_posts_grow_within_the_hour()) as (
+            poller, fakes, clock, accounts):
         page = accounts[Platform.FACEBOOK].external_id
         first = await poller.run_cycle()
         assert set(first.polled.values()) == {"ok"}

@@ -28,6 +28,7 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from socialops_common.apidocs import install_api_docs
 from socialops_common.contract import asyncapi_routes
 from socialops_common.events import AccountRecord
 from socialops_common.kafka import ensure_topics, make_producer
@@ -194,7 +195,8 @@ def create_app(settings: ModerationSettings | None = None) -> FastAPI:
         finally:
             await service.stop()
 
-    app = FastAPI(title="socialops moderation", lifespan=lifespan)
+    app = FastAPI(title="socialops moderation", lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_api_docs(app)
     app.state.service = service
     install_identity(app, settings)
     app.include_router(review_router(service))
