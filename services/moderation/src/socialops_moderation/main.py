@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,10 +29,11 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from socialops_common.apidocs import install_api_docs
 from socialops_common.contract import asyncapi_routes
 from socialops_common.events import AccountRecord
-from socialops_common.kafka import ensure_topics, make_producer
+from socialops_common.kafka import ensure_topics, make_broker, make_producer
 from socialops_common.lag import LagMonitor
 from socialops_common.observability import (
     Health,
@@ -97,6 +99,7 @@ class ModerationService:
     health: Health = field(default_factory=Health)
     pool: asyncpg.Pool | None = None
     producer: AIOKafkaProducer | None = None
+    broker: KafkaBroker | None = None
     store: ModerationStore | None = None
     platforms: PlatformActions | None = None
     moderator: Moderator | None = None
@@ -131,8 +134,13 @@ class ModerationService:
             bootstrap=settings.kafka_bootstrap, group_id=settings.moderation_executor_group, producer=self.producer,
             store=self.store, platforms=self.platforms, concurrency=settings.graph_concurrency,
         )
+        # FastStream reconnects on its own and logs a handler's error; what the follower cannot read is
+        # dead-lettered by the handler itself.
+        self.broker = make_broker(settings, SERVICE, logger=logging.getLogger("moderation.faststream"),
+                                  log_level=logging.DEBUG)
+        self.moderator.accounts.subscribe(self.broker, self.producer)
+        await self.broker.start()
         self._tasks = [
-            asyncio.create_task(self._supervise("accounts", lambda: self.moderator.accounts.follow(settings.kafka_bootstrap, self._stop, self.producer))),
             asyncio.create_task(self._supervise("decisions", lambda: decisions.run(self._stop))),
             asyncio.create_task(self._supervise("executor", lambda: executor.run(self._stop))),
         ]
@@ -175,6 +183,8 @@ class ModerationService:
             task.cancel()
         for monitor in self._lag:
             await monitor.stop()
+        if self.broker:
+            await self.broker.stop()
         if self.platforms:
             await self.platforms.close()
         if self.producer:

@@ -86,9 +86,16 @@ async def test_account_override_from_the_inventory_and_an_edit_is_a_new_version(
         await producer.start()
         record = AccountRecord(platform=Platform.FACEBOOK, external_id=account, name="Fritid", department="Kultur",
                                moderation_policy="review_first")
+        marker = uuid.uuid4().hex  # an inventory record nobody can read: dead-lettered, the next one still learnt
+        await producer.send_and_wait(ACCOUNTS, json.dumps({"not": "an account", "marker": marker}).encode(),
+                                     key=record.key)
         await producer.send_and_wait(ACCOUNTS, to_bytes(record), key=record.key)
         await producer.stop()
         await wait_until(lambda: service.moderator.accounts.policy_for("facebook", account) == "review_first", timeout=20)
+        letters = await read_topic(kafka_bootstrap, "social.deadletter.v1", expected=1, timeout=20,
+                                   where=lambda v: marker in v.get("payload", ""))
+        assert len(letters) == 1 and "not an AccountRecord" in letters[0][1]["reason"]
+        assert letters[0][1]["source"] == "moderation.accounts" and letters[0][1]["topic"] == ACCOUNTS
 
         original = comment("Jag vet var du bor.", account=account)
         edited = original.model_copy(update={
