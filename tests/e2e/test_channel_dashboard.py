@@ -112,3 +112,10 @@ def test_every_channel_panel_has_data_and_the_report_has_the_platforms_figures(s
     subprocess.run([pdftoppm, "-r", "40", "-png", str(tmp_path / "city.pdf"), str(tmp_path / "page")], check=True,
                    timeout=60)
     assert len(list(tmp_path.glob("page-*.png"))) >= 3
+
+
+def test_the_insights_poller_serves_the_event_contract_too(stack: Stack) -> None:
+    poller = stack.services["insights"].url
+    contract = httpx.get(f"{poller}/asyncapi", timeout=10)
+    assert contract.status_code == 200 and "social.insights.v1" in contract.json()["channels"]
+    assert "social.insights.v1" in httpx.get(f"{poller}/docs/asyncapi", timeout=10).text

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import structlog
+from socialops_common.contract import asyncapi_routes
 from socialops_common.kafka import ensure_topics
 from socialops_common.observability import Health, kafka_reachable, metrics_route
 from starlette.applications import Starlette
@@ -45,6 +46,6 @@ def create_poller_app(settings: IngestSettings, poller: InsightsPoller | None = 
             await poller.http.close()
             await poller.publisher.stop()
 
-    app = Starlette(routes=[metrics_route(), *health.routes()], lifespan=lifespan)
+    app = Starlette(routes=[metrics_route(), *health.routes(), *asyncapi_routes()], lifespan=lifespan)
     app.state.poller = poller
     return app
