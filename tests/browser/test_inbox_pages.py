@@ -22,6 +22,7 @@ from console_harness import (
     wait_for,
     x_question,
 )
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +56,8 @@ def test_a_question_appears_by_itself_is_claimed_and_answered_once_with_the_sign
     send_delivery(console_stack, library_question(datetime.now(UTC), comment_id, question))
     # no reload: the list updates itself and says so to screen readers
     page.wait_for_selector(f"ol.inbox >> text={question}", timeout=120_000)
-    assert "Inkorgen uppdaterad" in page.locator("#meddelanden").inner_text()
+    # the live region is emptied, then filled 50 ms later, so that a screen reader reads it again
+    expect(page.locator("#meddelanden")).to_contain_text("Inkorgen uppdaterad", timeout=10_000)
     open_item(page, question)
     page.wait_for_url("**/inkorg/*")
     assert "arbetstid kvar" in page.locator("dl.facts").inner_text()

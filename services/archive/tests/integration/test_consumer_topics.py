@@ -64,7 +64,12 @@ async def test_decisions_sla_outcomes_and_dead_letters(fresh_broker, database_ur
             await wait_until(lambda: len(mailbox.messages) >= 1, timeout=30)
 
             item_id = await connection.fetchval("SELECT id FROM item WHERE platform_item_id = $1", item)
-            detail = (await client.get(f"/items/{item_id}", headers=bearer("arch-token"))).json()
+
+            async def detail_once_sent() -> dict | None:  # marked sent a moment after the relay accepted it
+                found = (await client.get(f"/items/{item_id}", headers=bearer("arch-token"))).json()
+                return found if (found.get("registration") or {}).get("email", {}).get("status") == "sent" else None
+
+            detail = await wait_until(detail_once_sent, timeout=20)
             assert [m["rules"] for m in detail["moderation"]] == [["abuse.insult"]]
             assert [s["state"] for s in detail["sla"]] == ["cancelled"]
             assert [(a["operation"], a["status"]) for a in detail["actions"]] == [("hide", "done")]

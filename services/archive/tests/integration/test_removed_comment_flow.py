@@ -53,7 +53,12 @@ async def test_comment_edit_and_city_removal_are_archived_registered_and_mailed_
 
             item_id = await connection.fetchval(
                 "SELECT id FROM item WHERE platform_item_id = $1", comment)
-            detail = (await client.get(f"/items/{item_id}", headers=bearer("reg-token"))).json()
+
+            async def detail_once_sent() -> dict | None:  # marked sent a moment after the relay accepted it
+                found = (await client.get(f"/items/{item_id}", headers=bearer("reg-token"))).json()
+                return found if (found.get("registration") or {}).get("email", {}).get("status") == "sent" else None
+
+            detail = await wait_until(detail_once_sent, timeout=20)
             assert [v["text"] for v in detail["versions"]] == [created.text, edited.text]
             registration = detail["registration"]
             assert registration["number"].startswith("KS 2026/") or registration["number"].startswith("KS ")

@@ -184,10 +184,14 @@ async def test_a_quiet_account_is_flagged_escalated_and_cleared_with_notices(kaf
             "SELECT count(*) FROM sla_posts WHERE account_id = $1", account), 6), timeout=20)
         changes = await runtime.service.evaluate_publishing()
         assert (record.key, "cleared") in [(r.key, kind) for r, kind in changes]
-        mine = next(a for a in (await client.get("/accounts/publishing")).json()["accounts"] if a["account_id"] == account)
+        async def publishing_once_sent() -> dict | None:  # a notice is marked sent after the relay accepted it
+            found = next(a for a in (await client.get("/accounts/publishing")).json()["accounts"]
+                         if a["account_id"] == account)
+            return found if all(n["status"] == "sent" for n in found["notices"]) else None
+
+        mine = await wait_until(publishing_once_sent, timeout=20)
         assert mine["status"] == "active" and mine["cleared_at"] is not None
         assert [n["kind"] for n in mine["notices"]] == ["flagged", "escalated"]
-        assert all(n["status"] == "sent" for n in mine["notices"])
         await client.aclose()
     finally:
         await runtime.stop()
