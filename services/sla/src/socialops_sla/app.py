@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import structlog
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import REGISTRY, CollectorRegistry
 from socialops_common.contract import asyncapi_routes
@@ -61,6 +62,7 @@ from .report import UnknownScope
 from .service import SUBSCRIBED, NotFound, SlaService
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+log = structlog.get_logger("sla")
 
 
 class SlaRuntime:
@@ -118,6 +120,8 @@ class SlaRuntime:
             with contextlib.suppress(asyncio.TimeoutError, Exception):
                 await asyncio.wait_for(asyncio.shield(consume), batch_grace_s)
         relay = next((t for t in self._tasks if t.get_name() == "sla-outbox"), None)
+        if self.service:
+            self.service.mail.stop()
         for task in self._tasks:
             if task is not relay:
                 task.cancel()
@@ -126,9 +130,13 @@ class SlaRuntime:
             with contextlib.suppress(asyncio.TimeoutError, Exception):
                 await asyncio.wait_for(asyncio.shield(relay), 10)
             relay.cancel()
-        for task in self._tasks:
+        # bounded: a task that lost its cancellation must not hold the process (or a test) forever
+        done, still_running = await asyncio.wait(self._tasks, timeout=15) if self._tasks else (set(), set())
+        for task in done:
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                task.result()
+        if still_running:
+            log.error("tasks did not stop", tasks=sorted(t.get_name() for t in still_running))
         self._tasks = []
         if self._lag:
             await self._lag.stop()

@@ -16,6 +16,7 @@ runs after that, never for a month further back than the last one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -152,6 +153,13 @@ class MailDesk:
         self.pool = pool
         self.settings = settings
         self.metrics = metrics
+        # Stopping is asked, not only cancelled: a cancellation that lands while the SMTP client gives
+        # up on a refused connection can come back as its error (asyncio.wait_for on Python 3.11), and
+        # the loop would go on retrying after the process was told to stop.
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
 
     async def planned(self, keys: list[str]) -> set[str]:
         rows = await self.pool.fetch("SELECT mail_key FROM sla_mail_outbox WHERE mail_key = ANY($1::text[])", keys)
@@ -178,7 +186,7 @@ class MailDesk:
 
     async def send_due(self) -> int:
         sent = 0
-        while True:
+        while not self._stopping.is_set():
             async with self.pool.acquire() as connection, connection.transaction():
                 row = await connection.fetchrow(
                     "SELECT * FROM sla_mail_outbox WHERE status = 'pending' AND next_attempt_at <= now()"
@@ -195,6 +203,7 @@ class MailDesk:
             sent += 1
             self.metrics.mail_sent.labels(row["kind"]).inc()
             log.info("mail sent", mail=row["mail_key"], to=row["recipient"])
+        return sent
 
     def message(self, row: Any) -> EmailMessage:
         message = EmailMessage()
@@ -222,7 +231,7 @@ class MailDesk:
         return out
 
     async def run(self, plan_reports) -> None:  # noqa: ANN001 - the service's coroutine function
-        while True:
+        while not self._stopping.is_set():
             try:
                 await plan_reports()
                 await self.send_due()
@@ -230,4 +239,5 @@ class MailDesk:
                 raise
             except Exception as error:  # database away: the mails stay in the table
                 log.error("mail pass failed", error=repr(error))
-            await asyncio.sleep(self.settings.sla_mail_poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.settings.sla_mail_poll_seconds)
