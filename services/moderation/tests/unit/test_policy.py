@@ -61,7 +61,8 @@ def test_decision_is_masked_deterministic_and_explains_itself():
     event = comment("Ring mig på 070-123 45 67, din idiot")
     decision = decide(event, Classifier().classify_text(event.text), BOOK.default, decided_at=NOW)
     assert decision.decision_id == decision_id_for(event.event_id, "default")
-    assert "070" not in decision.model_dump_json() and "[phone]" in decision.masked_text
+    # the number's digits, not "070" alone: the random item and event ids are hex and can hold "070"
+    assert "123 45 67" not in decision.model_dump_json() and "[phone]" in decision.masked_text
     assert decision.action == ModerationAction.DELETE and decision.block_author
     assert all(r.clause.startswith("seeds/001_206af399bca50804.txt") for r in decision.rules)
     assert "personligt påhopp" in decision.notification_text and "inte längre kommentera" in decision.notification_text
