@@ -22,6 +22,7 @@ from socialops_common.events import (
     social_event_id,
 )
 from socialops_common.stack import SmtpSink
+from socialops_common.testing import wait_until
 
 # Machine-client tokens (name:role:token): the identity-provider path is tested in test_people.py.
 TOKENS = "test-archivist:archivist:arch-token,test-registrar:registrar:reg-token,test-admin:archive_admin:admin-token"
@@ -94,6 +95,16 @@ async def running_app(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def item_once_its_registration_is_sent(client: httpx.AsyncClient, item_id: int, token: str) -> dict:
+    """The item's detail once its registration mail is marked sent (a moment after the relay accepted it)."""
+
+    async def sent() -> dict | None:
+        found = (await client.get(f"/items/{item_id}", headers=bearer(token))).json()
+        return found if (found.get("registration") or {}).get("email", {}).get("status") == "sent" else None
+
+    return await wait_until(sent, timeout=20)
 
 
 async def settle(seconds: float = 0.2) -> None:

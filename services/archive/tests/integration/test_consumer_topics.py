@@ -22,7 +22,7 @@ from socialops_common.events import (
 from socialops_common.kafka import to_bytes
 from socialops_common.testing import read_topic, wait_until
 
-from ..conftest import bearer, comment_event, running_app, unique
+from ..conftest import comment_event, item_once_its_registration_is_sent, running_app, unique
 from .test_removed_comment_flow import archive_settings
 
 
@@ -65,11 +65,7 @@ async def test_decisions_sla_outcomes_and_dead_letters(fresh_broker, database_ur
 
             item_id = await connection.fetchval("SELECT id FROM item WHERE platform_item_id = $1", item)
 
-            async def detail_once_sent() -> dict | None:  # marked sent a moment after the relay accepted it
-                found = (await client.get(f"/items/{item_id}", headers=bearer("arch-token"))).json()
-                return found if (found.get("registration") or {}).get("email", {}).get("status") == "sent" else None
-
-            detail = await wait_until(detail_once_sent, timeout=20)
+            detail = await item_once_its_registration_is_sent(client, item_id, "arch-token")
             assert [m["rules"] for m in detail["moderation"]] == [["abuse.insult"]]
             assert [s["state"] for s in detail["sla"]] == ["cancelled"]
             assert [(a["operation"], a["status"]) for a in detail["actions"]] == [("hide", "done")]

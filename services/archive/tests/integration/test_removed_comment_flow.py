@@ -13,7 +13,7 @@ from socialops_common.events import Author, EventKind
 from socialops_common.kafka import to_bytes
 from socialops_common.testing import wait_until
 
-from ..conftest import TOKENS, bearer, comment_event, running_app, unique
+from ..conftest import TOKENS, bearer, comment_event, item_once_its_registration_is_sent, running_app, unique
 
 
 def archive_settings(kafka: str, database: str, smtp: tuple[str, int], **extra: object) -> ArchiveSettings:
@@ -54,11 +54,7 @@ async def test_comment_edit_and_city_removal_are_archived_registered_and_mailed_
             item_id = await connection.fetchval(
                 "SELECT id FROM item WHERE platform_item_id = $1", comment)
 
-            async def detail_once_sent() -> dict | None:  # marked sent a moment after the relay accepted it
-                found = (await client.get(f"/items/{item_id}", headers=bearer("reg-token"))).json()
-                return found if (found.get("registration") or {}).get("email", {}).get("status") == "sent" else None
-
-            detail = await wait_until(detail_once_sent, timeout=20)
+            detail = await item_once_its_registration_is_sent(client, item_id, "reg-token")
             assert [v["text"] for v in detail["versions"]] == [created.text, edited.text]
             registration = detail["registration"]
             assert registration["number"].startswith("KS 2026/") or registration["number"].startswith("KS ")
