@@ -185,7 +185,7 @@ def test_message_schemas_use_only_keywords_of_the_asyncapi_schema_format(documen
 TOPIC_CONSTANTS = {name: value for name, value in vars(topics).items() if value in TOPIC_NAMES}
 SEND_METHODS = {"send", "send_and_wait", "publish", "publisher"}  # AIOKafkaProducer, FastStream
 RECORD_TYPES = {"Record"}  # ingest's publisher: Record(topic, key, value)
-CONSUMER_CALLS = {"AIOKafkaConsumer", "read_compacted"}
+CONSUMER_CALLS = {"AIOKafkaConsumer", "read_compacted", "guarded_batch_subscriber"}
 SUBSCRIBE_METHODS = {"subscribe", "subscriber"}  # aiokafka, and FastStream's @broker.subscriber(...)
 # testing.py modules ship with a service for its tests to share: what they publish is test input.
 TEST_HELPER_MODULES = {"testing.py"}

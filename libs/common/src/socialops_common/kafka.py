@@ -14,6 +14,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import REGISTRY, CollectorRegistry
 from pydantic import BaseModel
 
 from .events import DeadLetter, deterministic_id, utc_now
@@ -21,14 +23,24 @@ from .settings import CommonSettings
 from .topics import ALL_TOPICS, DEADLETTER, TopicSpec
 
 
-def make_broker(settings: CommonSettings, service: str, **kwargs: Any) -> KafkaBroker:
-    """The FastStream broker a service runs on (publishers use acks=all)."""
+def make_broker(settings: CommonSettings, service: str, *, registry: CollectorRegistry = REGISTRY,
+                **kwargs: Any) -> KafkaBroker:
+    """The FastStream broker a service runs on (publishers use acks=all).
+
+    Not `kafka_request_timeout_ms`: FastStream gives the broker's request timeout to its consumers
+    too, and a consumer's JoinGroup waits out the group's rebalance, far longer than a producer's
+    send may (the consumers keep aiokafka's default, as before).
+
+    FastStream's Prometheus middleware counts and times what each subscriber receives
+    (`faststream_received_messages_total`, `faststream_received_processed_messages_duration_seconds`,
+    ... with `app_name` the service) in `registry`, next to the service's own metrics.
+    """
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=f"{settings.kafka_client_id_prefix}-{service}",
         acks="all",
         enable_idempotence=False,
-        request_timeout_ms=settings.kafka_request_timeout_ms,
+        middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=f"socialops-{service}")],
         **kwargs,
     )
 

@@ -2,6 +2,17 @@
 
 At-least-once: offsets are committed only after the batch's transaction has committed, and the
 store is idempotent, so a crash between the two only means a harmless redelivery.
+
+Why this consumer stays on aiokafka while the other services' groups are FastStream subscribers
+(issue 16; `socialops_common.subscriptions`): the archive writes with several concurrent writers
+from ONE consumer — a poll is split by partition across `writers` database transactions that run
+at once, and the offsets are committed per partition as each writer's transaction commits. A
+FastStream batch subscriber hands one batch to one handler and acknowledges it as a whole
+(`consumer.commit()` of every position), and its concurrent variants either consume one message
+at a time or open a consumer per worker (more group members, more rebalances, and no per-batch
+transaction). Either would lose the measured rate (bench/archive.py, bench/e2e.py) or the
+commit-what-is-durable guarantee, so the loop below keeps both; its topics are in the AsyncAPI
+document all the same (socialops_common.contract).
 """
 
 from __future__ import annotations

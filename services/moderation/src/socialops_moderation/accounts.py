@@ -2,8 +2,7 @@
 
 Read from the compacted `social.accounts.v1` from the beginning on every start (no consumer
 group: every replica needs all of it), then followed: a FastStream subscriber on the service's
-broker (issue 16's first consumer on FastStream; the decision consumer and the executor still run
-their own aiokafka loops with `BatchGuard`).
+broker, beside the decision consumer's and the executor's guarded batch subscribers.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 from socialops_common.events import (
     CITIZEN_TEXT_KINDS,
@@ -22,9 +23,10 @@ from socialops_common.events import (
     SocialEvent,
     utc_now,
 )
-from socialops_common.kafka import consumer_fetch_options, dead_letter, publish_dead_letter, to_bytes
+from socialops_common.kafka import dead_letter, publish_dead_letter, to_bytes
 from socialops_common.observability import database_reachable, kafka_reachable
 from socialops_common.resilience import BatchGuard, all_answer
+from socialops_common.subscriptions import guarded_batch_subscriber
 from socialops_common.topics import ACTIONS, EVENTS, MODERATION
 
 from .accounts import AccountPolicies
@@ -94,27 +96,14 @@ class DecisionConsumer:
         ))
         DEAD_LETTERS.labels("moderation.consumer").inc()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            EVENTS,
-            bootstrap_servers=self.bootstrap,
-            group_id=self.group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=500,
-            **consumer_fetch_options(),
+    def subscribe(self, broker: KafkaBroker) -> None:
+        """The consumer group on the service's FastStream broker: a batch at a time, through the guard,
+        offsets committed only after every decision in it was acknowledged (socialops_common.subscriptions)."""
+        guarded_batch_subscriber(
+            broker, EVENTS, group_id=self.group_id, guard=self.guard, max_records=500,
+            title="moderation.decisions",
+            description="The decision consumer: a decision per citizen comment, mention and DM, and its platform actions.",
         )
-        await consumer.start()
-        try:
-            while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=200, max_records=500)
-                records = [r for rs in batches.values() for r in rs]
-                if not records:
-                    continue
-                await self.guard.handle(records)  # handled or dead-lettered, each one
-                await consumer.commit()  # only after every decision in the batch was acknowledged
-        finally:
-            await consumer.stop()
 
     async def handle(self, records: list[ConsumerRecord]) -> list[ModerationDecision]:
         events: list[SocialEvent] = []

@@ -18,7 +18,6 @@ lifespan, the decision consumer, the executor and the account follower.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -44,7 +43,7 @@ from socialops_common.observability import (
     serve_http,
 )
 from socialops_common.oidc import install_identity
-from socialops_common.resilience import Backoff
+from socialops_common.subscriptions import stop_broker
 from socialops_common.topics import ACTIONS, EVENTS
 
 from .accounts import AccountPolicies
@@ -103,8 +102,6 @@ class ModerationService:
     store: ModerationStore | None = None
     platforms: PlatformActions | None = None
     moderator: Moderator | None = None
-    _stop: asyncio.Event = field(default_factory=asyncio.Event)
-    _tasks: list[asyncio.Task] = field(default_factory=list)
     _lag: list[LagMonitor] = field(default_factory=list)
 
     @property
@@ -134,16 +131,16 @@ class ModerationService:
             bootstrap=settings.kafka_bootstrap, group_id=settings.moderation_executor_group, producer=self.producer,
             store=self.store, platforms=self.platforms, concurrency=settings.graph_concurrency,
         )
-        # FastStream reconnects on its own and logs a handler's error; what the follower cannot read is
-        # dead-lettered by the handler itself.
+        # One FastStream broker for the three consumers. It reconnects on its own and logs a handler's
+        # error; the decision consumer and the executor hold and retry a batch through their guards,
+        # and what the follower cannot read it dead-letters itself. On stop it lets the batch in
+        # hand finish (graceful_timeout) before it closes the consumers.
         self.broker = make_broker(settings, SERVICE, logger=logging.getLogger("moderation.faststream"),
-                                  log_level=logging.DEBUG)
+                                  log_level=logging.DEBUG, graceful_timeout=settings.moderation_stop_grace_s)
         self.moderator.accounts.subscribe(self.broker, self.producer)
+        decisions.subscribe(self.broker)
+        executor.subscribe(self.broker)
         await self.broker.start()
-        self._tasks = [
-            asyncio.create_task(self._supervise("decisions", lambda: decisions.run(self._stop))),
-            asyncio.create_task(self._supervise("executor", lambda: executor.run(self._stop))),
-        ]
         # consumer lag per group and partition: socialops_consumer_lag_messages (alert ConsumerLagHigh)
         self._lag = [LagMonitor(settings.kafka_bootstrap, settings.moderation_consumer_group, [EVENTS]),
                      LagMonitor(settings.kafka_bootstrap, settings.moderation_executor_group, [ACTIONS])]
@@ -158,33 +155,12 @@ class ModerationService:
                                   "linkedin": len(settings.linkedin_tokens)},
         )
 
-    async def _supervise(self, name: str, run) -> None:  # noqa: ANN001 - a coroutine factory
-        """Keep a consumer running: on an error, log it and start again with backoff (offsets were not
-        committed, so the batch comes again)."""
-        backoff = Backoff(1.0, 30.0)
-        while not self._stop.is_set():
-            try:
-                await run()
-                backoff.reset()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                delay = backoff.next()
-                log.exception("consumer failed; restarting", consumer=name, retry_in_s=delay)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
-
     async def stop(self) -> None:
-        self._stop.set()
         self.health.started = False
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), 10)
-        for task in self._tasks:
-            task.cancel()
         for monitor in self._lag:
             await monitor.stop()
         if self.broker:
-            await self.broker.stop()
+            await stop_broker(self.broker, self.settings.moderation_stop_grace_s)
         if self.platforms:
             await self.platforms.close()
         if self.producer:

@@ -17,6 +17,9 @@ class ModerationSettings(CommonSettings):
     moderation_spam_window_minutes: float = 60.0
     moderation_consumer_group: str = "socialops-moderation"
     moderation_executor_group: str = "socialops-moderation-actions"
+    # On stop, how long the batch in hand may take to finish and commit; one held longer (an outage:
+    # circuit open) is abandoned uncommitted and read again after the restart.
+    moderation_stop_grace_s: float = 10.0
     # Per-account tokens as JSON {"<account id>": "<token>"}; an account without a token is dry-run
     # (the command is logged and recorded, nothing is sent). docs/platforms.md, "Tokens for platform actions".
     # Meta's Graph API: page access tokens, keyed by page id or Instagram account id.

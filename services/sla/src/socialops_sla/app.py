@@ -26,18 +26,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer
+from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from prometheus_client import REGISTRY, CollectorRegistry
 from socialops_common.contract import asyncapi_routes
 from socialops_common.events import Actor
 from socialops_common.identity import Permission
-from socialops_common.kafka import consumer_fetch_options, ensure_topics, make_producer
+from socialops_common.kafka import ensure_topics, make_broker, make_producer
 from socialops_common.lag import LagMonitor
 from socialops_common.observability import (
     Health,
@@ -48,6 +50,7 @@ from socialops_common.observability import (
     serve_http,
 )
 from socialops_common.oidc import install_identity
+from socialops_common.subscriptions import stop_broker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -77,7 +80,9 @@ class SlaRuntime:
         self.health = Health()
         self.service: SlaService | None = None
         self._tasks: list[asyncio.Task] = []
-        self._consumer: AIOKafkaConsumer | None = None
+        self.broker: KafkaBroker | None = None
+        self.subscriber: BatchSubscriber | None = None
+        self.batch_grace_s = 15.0
         self._lag: LagMonitor | None = None
 
     async def start(self) -> SlaService:
@@ -88,17 +93,17 @@ class SlaRuntime:
         await producer.start()
         self.service = service = SlaService(settings, pool, producer, self.clock, self.metrics)
         await service.prepare()
-        self._consumer = AIOKafkaConsumer(
-            *SUBSCRIBED, bootstrap_servers=settings.kafka_bootstrap, group_id=settings.sla_consumer_group,
-            client_id=f"{settings.kafka_client_id_prefix}-sla", enable_auto_commit=False,
-            auto_offset_reset="earliest", max_poll_records=settings.sla_batch_size,
-            **consumer_fetch_options(settings),
-        )
-        await self._consumer.start()
+        # The consumer group on FastStream: the batch in hand is finished and committed on stop (up to
+        # `batch_grace_s`); one held by an outage (circuit open) is abandoned uncommitted and comes
+        # again after the restart. FastStream's metrics go to the runtime's registry.
+        self.broker = make_broker(settings, "sla", logger=logging.getLogger("sla.faststream"), log_level=logging.DEBUG,
+                                  graceful_timeout=self.batch_grace_s, registry=self.registry)
+        self.subscriber = service.subscribe(self.broker)
+        await self.broker.start()
         self.health.add("kafka", kafka_reachable(settings.kafka_bootstrap))
         self.health.add("database", database_reachable(pool))
         self._tasks = [
-            asyncio.create_task(service.consume(self._consumer), name="sla-consume"),
+            asyncio.create_task(service.watch_catch_up(self.subscriber), name="sla-catch-up"),
             asyncio.create_task(service.schedule(), name="sla-schedule"),
             asyncio.create_task(service.relay(), name="sla-outbox"),
             asyncio.create_task(service.refresh_forever(), name="sla-gauges"),
@@ -110,15 +115,13 @@ class SlaRuntime:
         self.health.started = True
         return service
 
-    async def stop(self, batch_grace_s: float = 15.0) -> None:
+    async def stop(self) -> None:
         self.health.started = False
-        consume = next((t for t in self._tasks if t.get_name() == "sla-consume"), None)
-        if consume and self.service:
+        if self.broker:
             # the batch in hand is finished and committed; one held by an outage (circuit open) is
             # abandoned after the grace period, uncommitted, and comes again after the restart
-            self.service.stopping.set()
-            with contextlib.suppress(asyncio.TimeoutError, Exception):
-                await asyncio.wait_for(asyncio.shield(consume), batch_grace_s)
+            await stop_broker(self.broker, self.batch_grace_s)
+            self.broker = None
         relay = next((t for t in self._tasks if t.get_name() == "sla-outbox"), None)
         if self.service:
             self.service.mail.stop()
@@ -140,8 +143,6 @@ class SlaRuntime:
         self._tasks = []
         if self._lag:
             await self._lag.stop()
-        if self._consumer:
-            await self._consumer.stop()
         if self.service:
             with contextlib.suppress(Exception):
                 await self.service.publish_outbox()  # hand over what is pending before leaving

@@ -25,8 +25,10 @@ from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from pydantic import TypeAdapter, ValidationError
 from socialops_common.events import (
     AccountRecord,
@@ -49,6 +51,7 @@ from socialops_common.events import (
 from socialops_common.kafka import dead_letter, publish_dead_letter
 from socialops_common.observability import database_reachable, kafka_reachable
 from socialops_common.resilience import Backoff, BatchGuard, all_answer
+from socialops_common.subscriptions import guarded_batch_subscriber, has_caught_up
 from socialops_common.topics import ACCOUNTS, ACTIONS, EVENTS, INSIGHTS, MODERATION, SLA
 
 from .calendar import ResponsePromise
@@ -118,8 +121,6 @@ class SlaService:
         # then the scheduler holds back, so that a restart does not breach items whose answer is
         # still waiting in the backlog (it fires anyway after `sla_catch_up_timeout_seconds`).
         self.caught_up = asyncio.Event()
-        # Set on shutdown (SIGTERM): `consume` finishes and commits the batch in hand, then returns.
-        self.stopping = asyncio.Event()
         # Retries with backoff; a circuit while the database or broker is away; a message that
         # fails alone while both answer is dead-lettered with the reason (socialops_common.resilience).
         self.guard: BatchGuard[ConsumerRecord] = BatchGuard(
@@ -303,22 +304,28 @@ class SlaService:
                 lag = max(0.0, (lag_from - change.changed_at).total_seconds())
                 self.metrics.breach_lag.labels(change.state.value).observe(lag)
 
-    async def consume(self, consumer: AIOKafkaConsumer) -> None:
-        """Until `stopping`: a batch, its transaction, then the offsets (retrying the batch on failure)."""
-        while not self.stopping.is_set():
-            batches = await consumer.getmany(timeout_ms=500, max_records=self.settings.sla_batch_size)
-            records = [r for rs in batches.values() for r in rs]
-            if not records:
-                if consumer.assignment():
-                    self.caught_up.set()
-                continue
-            await self.guard.handle(records)  # handled or dead-lettered, each one
+    def subscribe(self, broker: KafkaBroker) -> BatchSubscriber:
+        """The consumer group on the service's FastStream broker: a batch, its transaction, then the
+        offsets (a batch that fails is read again: the dedupe table makes that a no-op)."""
+        return guarded_batch_subscriber(
+            broker, *SUBSCRIBED, group_id=self.settings.sla_consumer_group, guard=self.guard,
+            max_records=self.settings.sla_batch_size, batch_timeout_ms=500, settings=self.settings,
+            title="sla.consumer",
+            description="The SLA consumer: items, answers, removals, the inventory and statistics, one transaction a batch.",
+        )
+
+    async def watch_catch_up(self, subscriber: BatchSubscriber, poll_s: float = 0.5) -> None:
+        """Set `caught_up` once the group has committed up to the end of its partitions after start-up."""
+        while not self.caught_up.is_set():
             try:
-                await consumer.commit()
+                if await has_caught_up(subscriber):
+                    self.caught_up.set()
+                    return
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # e.g. a rebalance: the batch comes again, which changes nothing
-                log.warning("offset commit failed; the batch will be redelivered", error=repr(error))
+            except Exception as error:  # noqa: BLE001 - the broker away: ask again
+                log.debug("catch-up not known yet", error=repr(error)[:200])
+            await asyncio.sleep(poll_s)
 
     async def _dead_letter_poison(self, record: ConsumerRecord, reason: str) -> None:
         await publish_dead_letter(self.producer, dead_letter(

@@ -22,7 +22,8 @@ import json
 from collections.abc import Sequence
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from faststream.kafka import KafkaBroker
 from pydantic import TypeAdapter, ValidationError
 from socialops_common.events import (
     ActionMessage,
@@ -32,9 +33,10 @@ from socialops_common.events import (
     thread_key,
     utc_now,
 )
-from socialops_common.kafka import consumer_fetch_options, dead_letter, publish_dead_letter, to_bytes
+from socialops_common.kafka import dead_letter, publish_dead_letter, to_bytes
 from socialops_common.observability import database_reachable, kafka_reachable
 from socialops_common.resilience import BatchGuard, all_answer
+from socialops_common.subscriptions import guarded_batch_subscriber
 from socialops_common.topics import ACTIONS
 
 from ..metrics import ACTIONS as ACTIONS_METRIC
@@ -102,22 +104,14 @@ class ActionExecutor:
         ))
         DEAD_LETTERS.labels("moderation.executor").inc()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        consumer = AIOKafkaConsumer(
-            ACTIONS, bootstrap_servers=self.bootstrap, group_id=self.group_id, enable_auto_commit=False,
-            auto_offset_reset="earliest", **consumer_fetch_options(),
+    def subscribe(self, broker: KafkaBroker) -> None:
+        """The executor's group on the service's FastStream broker: up to 100 commands a batch, through
+        the guard; offsets committed once every outcome is acknowledged (socialops_common.subscriptions)."""
+        guarded_batch_subscriber(
+            broker, ACTIONS, group_id=self.group_id, guard=self.guard, max_records=100,
+            title="moderation.executor",
+            description="The executor: each platform-action command carried out once, its outcome published.",
         )
-        await consumer.start()
-        try:
-            while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=200, max_records=100)
-                self._pending = []
-                await self.guard.handle([r for records in batches.values() for r in records])
-                if batches:
-                    await asyncio.gather(*self._pending)  # outcomes acknowledged before the commit
-                    await consumer.commit()
-        finally:
-            await consumer.stop()
 
     async def handle(self, record: ConsumerRecord) -> PlatformActionOutcome | None:
         try:
