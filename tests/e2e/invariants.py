@@ -14,6 +14,7 @@ The invariants (issue 4, "End-to-end test"):
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -377,8 +378,22 @@ class MetricCheck:
         return [f"{r.name} = {r.got:g}, archive says {r.want:g}" for r in self.rows if r.got != r.want]
 
 
-async def check_metrics(urls: dict[str, str], snap: Snapshot) -> list[str]:
-    """Counters of processes that ran the whole time agree with what the archive holds."""
+async def check_metrics(urls: dict[str, str], snap: Snapshot, settle_s: float = 15.0) -> list[str]:
+    """Counters of processes that ran the whole time agree with what the archive holds.
+
+    Read again for up to `settle_s` while they differ: a counter moves a moment after the effect the
+    snapshot saw (a registration mail is in the mailbox when the relay accepted it, and counted once
+    the archive has marked it sent)."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + settle_s
+    while True:
+        problems = await _metric_problems(urls, snap)
+        if not problems or loop.time() > until:
+            return problems
+        await asyncio.sleep(0.5)
+
+
+async def _metric_problems(urls: dict[str, str], snap: Snapshot) -> list[str]:
     async with httpx.AsyncClient(timeout=10) as client:
         text = {name: (await client.get(f"{url}/metrics")).text for name, url in urls.items()}
     check = MetricCheck()
