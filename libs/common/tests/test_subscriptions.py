@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from socialops_common.kafka import ensure_topics
 from socialops_common.lag import measure_lag
 from socialops_common.resilience import Backoff, BatchGuard
@@ -50,7 +51,7 @@ async def _topic_with(bootstrap: str, values: list[bytes]) -> str:
     return topic
 
 
-def _subscribed(bootstrap: str, topic: str, group: str, flaky: FlakyHandler) -> tuple[KafkaBroker, object]:
+def _subscribed(bootstrap: str, topic: str, group: str, flaky: FlakyHandler) -> tuple[KafkaBroker, BatchSubscriber]:
     broker = KafkaBroker(bootstrap, graceful_timeout=5)
     guard = BatchGuard("test-subscriptions", flaky.handle, flaky.dead_letter, flaky.probe, attempts=1)
     subscriber = guarded_batch_subscriber(broker, topic, group_id=group, guard=guard, title="test", description="test",
@@ -58,13 +59,20 @@ def _subscribed(bootstrap: str, topic: str, group: str, flaky: FlakyHandler) -> 
     return broker, subscriber
 
 
+async def _started(bootstrap: str, values: list[bytes], failures: int
+                   ) -> tuple[str, str, FlakyHandler, KafkaBroker, BatchSubscriber]:
+    """A fresh topic holding `values`, and a started subscriber of a fresh group on it."""
+    topic = await _topic_with(bootstrap, values)
+    group = f"test-subscriptions-{uuid.uuid4().hex[:8]}"
+    flaky = FlakyHandler(failures=failures)
+    broker, subscriber = _subscribed(bootstrap, topic, group, flaky)
+    await broker.start()
+    return topic, group, flaky, broker, subscriber
+
+
 async def test_a_failed_batch_is_read_again_and_committed_only_once_handled(kafka_bootstrap: str) -> None:
     values = [f"m{i}".encode() for i in range(5)]
-    topic = await _topic_with(kafka_bootstrap, values)
-    group = f"test-subscriptions-{uuid.uuid4().hex[:8]}"
-    flaky = FlakyHandler(failures=2)
-    broker, subscriber = _subscribed(kafka_bootstrap, topic, group, flaky)
-    await broker.start()
+    topic, group, flaky, broker, subscriber = await _started(kafka_bootstrap, values, failures=2)
     try:
         assert await wait_until(lambda: sorted(flaky.handled) == sorted(values), timeout=30)
         assert await wait_until(lambda: has_caught_up(subscriber), timeout=30)
@@ -81,11 +89,7 @@ async def test_a_failed_batch_is_read_again_and_committed_only_once_handled(kafk
 
 async def test_nothing_is_committed_while_the_batch_keeps_failing(kafka_bootstrap: str) -> None:
     values = [b"a", b"b", b"c"]
-    topic = await _topic_with(kafka_bootstrap, values)
-    group = f"test-subscriptions-{uuid.uuid4().hex[:8]}"
-    flaky = FlakyHandler(failures=10_000)
-    broker, subscriber = _subscribed(kafka_bootstrap, topic, group, flaky)
-    await broker.start()
+    topic, group, flaky, broker, subscriber = await _started(kafka_bootstrap, values, failures=10_000)
     try:
         assert await wait_until(lambda: len(flaky.attempts) >= 3, timeout=30)
         assert not await has_caught_up(subscriber)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 
 import structlog
 from aiokafka import ConsumerRecord
@@ -46,13 +45,9 @@ def guarded_batch_subscriber(
     max_records: int = 500,
     batch_timeout_ms: int = 200,
     settings: CommonSettings | None = None,
-    after_commit: Callable[[], Awaitable[None]] | None = None,
     backoff: Backoff | None = None,
 ) -> BatchSubscriber:
-    """Declare the group's batch subscriber on `broker`; returns it (its `.consumer` once started).
-
-    `after_commit` runs once a batch's offsets are committed (the SLA wakes its publisher there).
-    """
+    """Declare the group's batch subscriber on `broker`; returns it (its `.consumer` once started)."""
     retry = backoff or Backoff(1.0, 30.0)
     subscriber = broker.subscriber(
         *topics,
@@ -83,8 +78,6 @@ def guarded_batch_subscriber(
             await _pause_while_running(subscriber, delay)
             return
         retry.reset()
-        if after_commit is not None:
-            await after_commit()
 
     return subscriber
 

@@ -76,7 +76,6 @@ class DecisionConsumer:
         moderator: Moderator,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.bootstrap = bootstrap
         self.group_id = group_id
         self.producer = producer
         self.store = store

@@ -52,7 +52,6 @@ _ACTION_MESSAGE = TypeAdapter(ActionMessage)
 class ActionExecutor:
     def __init__(self, *, bootstrap: str, group_id: str, producer: AIOKafkaProducer, store: ModerationStore,
                  platforms: PlatformActions, concurrency: int = 8) -> None:
-        self.bootstrap = bootstrap
         self.concurrency = max(1, concurrency)
         self.group_id = group_id
         self.producer = producer
