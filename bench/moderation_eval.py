@@ -57,10 +57,13 @@ CITY_SETS = [
     ("city_comments2/heldout", "city_comments2.jsonl", "heldout", "round 2: never tuned on"),
     ("city_comments3/train", "city_comments3.jsonl", "train", "round 2, hard negatives: model trained on it"),
     ("city_comments3/heldout", "city_comments3.jsonl", "heldout", "round 2, hard negatives: never tuned on"),
+    ("city_comments4/train", "city_comments4.jsonl", "train", "round 3, written by someone else: model trained on it"),
+    ("city_comments4/heldout", "city_comments4.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
 ]
 
 
-HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_comments3/heldout", "eval_blind", "blind2")
+HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_comments3/heldout", "city_comments4/heldout",
+                 "eval_blind", "blind2")
 
 
 def moderators() -> dict[str, Moderator]:

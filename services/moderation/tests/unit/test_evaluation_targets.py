@@ -60,6 +60,8 @@ def test_on_blind2_removals_stay_precise_and_threat_recall_does_not_fall():
 CITY = DATA / "city_comments.jsonl"
 # round 2 (2026-12): written before its rule changes and retraining, a third of each held out
 CITY2, CITY3 = DATA / "city_comments2.jsonl", DATA / "city_comments3.jsonl"
+# round 3 (2026-12): written by someone who had seen neither the rules nor our data
+CITY4 = DATA / "city_comments4.jsonl"
 TRAINING = DATA.parent.parent / "training"
 
 
@@ -91,6 +93,20 @@ def test_round_two_held_out_comments_stay_precise_and_recall_does_not_fall():
     hard_negatives = _city("heldout", CITY3)
     assert hard_negatives.allowable.removed <= 0.04 and hard_negatives.allowable.reviewed <= 0.15, hard_negatives.allowable
     assert hard_negatives.harmful.removed >= 0.80 and hard_negatives.harmful.seen >= 0.95, hard_negatives.harmful
+
+
+def test_comments_written_by_someone_else_stay_precise_and_recall_does_not_fall():
+    """city_comments4's held-out third: the floors are low because the figures are (0.48 removed,
+    0.22 of threats and attacks deleted before round 3 and 0.26 after): comments in wordings the rules
+    have never met. Its train part must stay learnt."""
+    unseen = _city("heldout", CITY4)
+    assert unseen.items >= 70
+    assert unseen.allowable.removed <= 0.04 and unseen.allowable.reviewed <= 0.10, unseen.allowable
+    assert unseen.harmful.removed >= 0.45 and unseen.harmful.seen >= 0.85, unseen.harmful
+    assert unseen.threats_and_attacks.deleted >= 0.20, unseen.threats_and_attacks
+    learnt = _city("train", CITY4)
+    assert learnt.allowable.removed == 0.0 and learnt.harmful.removed >= 0.85, learnt.harmful
+    assert learnt.threats_and_attacks.deleted >= 0.80, learnt.threats_and_attacks
 
 
 def test_city_comments_train_is_learnt():

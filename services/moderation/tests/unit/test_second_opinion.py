@@ -49,16 +49,17 @@ def test_below_the_review_threshold_nothing_happens():
 
 def test_review_thresholds_are_per_class():
     """A class whose review costs little on allowable comments asks for review lower (policy.yaml)."""
-    result = decide_outcome(findings({"threat": 0.45, "attack": 0.32}), EventKind.COMMENT_CREATED, BOOK.default)
+    result = decide_outcome(findings({"threat": 0.45, "attack": 0.37}), EventKind.COMMENT_CREATED, BOOK.default)
     assert result.action == ModerationAction.REVIEW
     assert [h.rule_id for h in result.model_hits] == ["model.attack"]
+    assert decide_outcome(findings({"attack": 0.33}), EventKind.COMMENT_CREATED, BOOK.default).action == ModerationAction.ALLOW
 
 
 def test_the_model_never_removes_unless_the_policy_and_the_model_file_both_allow_it():
     data = copy.deepcopy(load_data("policy.yaml"))
     data["default"]["model"]["remove"] = {"scam": "hide"}
     remove_scams = PolicyBook.from_data(data)
-    # the default policy removes nothing on the model's word, certified or not
+    # the default policy removes no scam on the model's word, certified or not
     assert decide_outcome(findings({"scam": 0.99}, {"scam": 0.9}), EventKind.COMMENT_CREATED, BOOK.default).action == ModerationAction.REVIEW
     # the policy asks, but the file does not certify the class
     assert decide_outcome(findings({"scam": 0.99}), EventKind.COMMENT_CREATED, remove_scams.default).action == ModerationAction.REVIEW
@@ -78,6 +79,17 @@ def test_the_model_never_lowers_what_the_rules_decided():
     deleted = findings({"threat": 0.01, "attack": 0.02}, text="Din jävla idiot")
     result = decide_outcome(deleted, EventKind.COMMENT_CREATED, BOOK.default)
     assert result.action == ModerationAction.DELETE and result.model_hits == ()
+
+
+def test_the_default_policy_hides_hate_the_model_file_certifies_and_only_that():
+    """Round 3's model certifies hate; the default policy hides it, as the rules hide hate."""
+    assert BOOK.default.model.remove == {"hate": ModerationAction.HIDE}
+    hidden = decide_outcome(findings({"hate": 0.97}, {"hate": 0.94}), EventKind.COMMENT_CREATED, BOOK.default)
+    assert (hidden.action, hidden.block_author) == (ModerationAction.HIDE, False)
+    assert decide_outcome(findings({"hate": 0.9}, {"hate": 0.94}), EventKind.COMMENT_CREATED, BOOK.default).action == ModerationAction.REVIEW
+    assert decide_outcome(findings({"hate": 0.97}), EventKind.COMMENT_CREATED, BOOK.default).action == ModerationAction.REVIEW
+    assert decide_outcome(findings({"hate": 0.97}, {"hate": 0.94}), EventKind.COMMENT_CREATED,
+                          BOOK.named("review_first")).action == ModerationAction.REVIEW
 
 
 def test_review_first_accounts_and_unknown_classes():

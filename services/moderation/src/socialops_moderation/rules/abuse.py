@@ -77,6 +77,7 @@ class AbuseLexicon:
     person_address: re.Pattern[str]
     intensifier: re.Pattern[str]
     group_address: re.Pattern[str]
+    third_person: re.Pattern[str]  # a sentence about him, her or a named office-holder
     # 2026-12 (issue 14): insults as noun phrases and swearing at someone
     noun_phrase_person: re.Pattern[str]
     noun_phrase_third: re.Pattern[str]
@@ -180,6 +181,7 @@ def lexicon(censorable: bool = False) -> AbuseLexicon:
         # "du/din/you" is one person; "ni/er" in a city's comment field is nearly always the city.
         person_address=re.compile(fold_pattern(r"\b(du|din|ditt|dina|dig|you|your|you're|youre|ur|u)\b")),
         group_address=re.compile(fold_pattern(r"\b(ni|er|ert|era)\b")),
+        third_person=re.compile(fold_pattern(r"\b(han|hon|hen|hans|hennes|honom|henne|hens|chefen|\w+chefen)\b")),
         # 2026-12 (round 2): "du är så korkad", "fy fan vad du är äcklig" are said to someone's face too
         intensifier=re.compile(fold_pattern(
             r"\b(jävla|jäkla|fucking|förbannat|helt\s+jävla|fan\s+så)\s*$"
@@ -265,7 +267,8 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
                 or reported_quote(m.start(), m.end())):
             continue
         taken.append((m.start(), m.end()))
-        if any(s <= m.start() and m.end() <= e for s, e in addressed) or _aimed_at_person(folded, m.start(), m.end(), lex):
+        if any(s <= m.start() and m.end() <= e for s, e in addressed) or _aimed_at_person(
+                folded, m.start(), m.end(), lex, neighbours=True):
             attack_spans.append((*n.span(m.start(), m.end()), "personal_attack"))
             attack_conf = max(attack_conf, 0.9)
         else:
@@ -340,10 +343,25 @@ def _quotations(folded: str) -> list[tuple[int, int]]:
             for m in _QUOTATION.finditer(folded)]
 
 
-def _aimed_at_person(folded: str, start: int, end: int, lex: AbuseLexicon) -> bool:
-    """An insult is a personal attack when it is said to "du/you" in the same sentence, nearby."""
-    sentence_start = max(folded.rfind(c, 0, start) for c in ".!?\n") + 1
-    ends = [i for i in (folded.find(c, end) for c in ".!?\n") if i != -1]
-    sentence_end = min(ends) if ends else len(folded)
+def _aimed_at_person(folded: str, start: int, end: int, lex: AbuseLexicon, *, neighbours: bool = False) -> bool:
+    """An insult is a personal attack when it is said to "du/you" in the same sentence, nearby.
+
+    `neighbours` (for words that insult wherever they stand, not for harsh-but-ordinary words):
+    also "du/you" anywhere in the sentence or in the one before or after, unless the insult's own
+    sentence is about a third person. 2026-12 (issue 14, round 3): comments written by others put
+    the address a sentence away ("Hur dum i huvudet får man va? Fattar du nånting alls?"); both
+    readings remove the comment, this one deletes it as the personal attack it is."""
+    def sentence_around(at: int) -> tuple[int, int]:
+        begin = max(folded.rfind(c, 0, at) for c in ".!?\n") + 1
+        ends = [i for i in (folded.find(c, at) for c in ".!?\n") if i != -1]
+        return begin, (min(ends) if ends else len(folded))
+
+    sentence_start, sentence_end = sentence_around(start)
     window = folded[max(sentence_start, start - 40) : min(sentence_end, end + 25)]
-    return bool(lex.person_address.search(window))
+    if lex.person_address.search(window):
+        return True
+    if not neighbours or lex.third_person.search(folded[sentence_start:sentence_end]):
+        return False
+    before = sentence_around(sentence_start - 2)[0] if sentence_start >= 2 else sentence_start
+    after = sentence_around(sentence_end + 1)[1] if sentence_end + 1 < len(folded) else sentence_end
+    return bool(lex.person_address.search(folded[before:after]))

@@ -87,7 +87,8 @@ class PersonalDataConfig:
 
 
 def find_personnummer(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, "personnummer" | "samordningsnummer") for every Luhn-valid number in `text`."""
+    """(start, end, "personnummer" | "samordningsnummer") for every Luhn-valid number in `text`, and for
+    one the text calls a personnummer ("pnr 19910407 2389") whatever its check digit."""
     found = []
     for m in _PNR.finditer(text):
         month, day = int(m.group("mm")), int(m.group("dd"))
@@ -99,10 +100,19 @@ def find_personnummer(text: str) -> list[tuple[int, int, str]]:
             label = "samordningsnummer"  # day + 60 (Skatteverket)
         else:
             continue
-        if not luhn_valid(m.group("yy") + m.group("mm") + m.group("dd") + m.group("last")):
+        if not luhn_valid(m.group("yy") + m.group("mm") + m.group("dd") + m.group("last")) and not _NAMED_PNR.search(
+                text[max(0, m.start() - 24) : m.start()]):
             continue
         found.append((m.start(), m.end(), label))
     return found
+
+
+# 2026-12 (issue 14, round 3): a number the writer calls a personnummer is one, whether or not its
+# check digit holds (mistyped, or made up for a post): masking it costs little, while publishing a
+# real one mistyped by a digit costs a person their privacy. Without the word, the check digit
+# keeps dates and order numbers out.
+_NAMED_PNR = re.compile(
+    r"(?i)\b(personnummer|personnumret|personnr|person\s?nr|pers\.?\s?nr|pnr|p-nr)\b\W{0,3}(är\W{0,3}|:\W{0,2})?$")
 
 
 _UNITS = {"noll": 0, "en": 1, "ett": 1, "ena": 1, "två": 2, "tre": 3, "fyra": 4, "fem": 5, "sex": 6, "sju": 7,
