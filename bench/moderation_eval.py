@@ -25,6 +25,7 @@ import json
 import sys
 from pathlib import Path
 
+from socialops_common.events import AccountRecord, Platform
 from socialops_moderation.accounts import AccountPolicies
 from socialops_moderation.classify import Classifier
 from socialops_moderation.consumer import Moderator
@@ -59,6 +60,10 @@ CITY_SETS = [
     ("city_comments3/heldout", "city_comments3.jsonl", "heldout", "round 2, hard negatives: never tuned on"),
     ("city_comments4/train", "city_comments4.jsonl", "train", "round 3, written by someone else: model trained on it"),
     ("city_comments4/heldout", "city_comments4.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
+    ("city_comments5/train", "city_comments5.jsonl", "train", "round 3, written by someone else: model trained; rules mended for its wrongful removals only"),
+    ("city_comments5/heldout", "city_comments5.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
+    ("city_comments6/train", "city_comments6.jsonl", "train", "round 3, written by someone else: model trained; rules mended for its wrongful removals only"),
+    ("city_comments6/heldout", "city_comments6.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
 ]
 
 
@@ -66,10 +71,21 @@ HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_commen
                  "eval_blind", "blind2")
 
 
-def moderators() -> dict[str, Moderator]:
+def moderators(policy: str | None = None) -> dict[str, Moderator]:
+    """Rules alone and rules + model, under the default policy or the override `policy` (the
+    evaluation's comments are on one account, "eval-page", which then carries that override)."""
     policies = PolicyBook.load()
-    return {"rules": Moderator(Classifier(model=None), policies, AccountPolicies()),
-            "rules+model": Moderator(Classifier(), policies, AccountPolicies())}
+    if policy and policy not in policies.overrides:
+        raise SystemExit(f"no policy override {policy!r} in policy.yaml: {sorted(policies.overrides)}")
+
+    def accounts() -> AccountPolicies:
+        found = AccountPolicies()
+        if policy:
+            found.update(AccountRecord(platform=Platform.FACEBOOK, external_id="eval-page", name="Utvärdering",
+                                       department="Kommunikation", moderation_policy=policy))
+        return found
+    return {"rules": Moderator(Classifier(model=None), policies, accounts()),
+            "rules+model": Moderator(Classifier(), policies, accounts())}
 
 
 def _pct(value: float) -> str:
@@ -108,8 +124,10 @@ def main() -> int:
     parser.add_argument("--rules", action="store_true", help="also the per-rule report (issue 5) on the old sets")
     parser.add_argument("--mistakes", metavar="SET", help="list what rules+model got wrong on this city set")
     parser.add_argument("--check", action="store_true", help="with --rules: exit 1 when an issue-5 target is missed")
+    parser.add_argument("--policy", metavar="NAME", help="a policy override from policy.yaml instead of the default "
+                        "(for every set: their comments are on one account that carries it)")
     args = parser.parse_args()
-    who = moderators()
+    who = moderators(args.policy)
     calibration: dict[str, dict[str, list[tuple[float, bool]]]] = {"held out": {}, "trained on": {}}
 
     def collect(pool: str, decisions: list, truths: list[set[str] | None]) -> None:
@@ -119,7 +137,7 @@ def main() -> int:
             for label, p in decision.model.scores.items():
                 calibration[pool].setdefault(label, []).append((p, label in truth))
 
-    print("# Moderation: rules alone and rules + the second opinion, default policy")
+    print(f"# Moderation: rules alone and rules + the second opinion, {args.policy or 'default'} policy")
     print("removed = hide or delete; rem|rev = removed or sent to review; per class n, shares of that class")
     for name, file, split, used in CITY_SETS:
         items = [i for i in load_items(DATA / file) if split is None or i.get("split") == split]

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from socialops_moderation.evaluation import TARGETS, load_items, run
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -61,7 +62,7 @@ CITY = DATA / "city_comments.jsonl"
 # round 2 (2026-12): written before its rule changes and retraining, a third of each held out
 CITY2, CITY3 = DATA / "city_comments2.jsonl", DATA / "city_comments3.jsonl"
 # round 3 (2026-12): written by someone who had seen neither the rules nor our data
-CITY4 = DATA / "city_comments4.jsonl"
+CITY4, CITY5, CITY6 = DATA / "city_comments4.jsonl", DATA / "city_comments5.jsonl", DATA / "city_comments6.jsonl"
 TRAINING = DATA.parent.parent / "training"
 
 
@@ -95,15 +96,43 @@ def test_round_two_held_out_comments_stay_precise_and_recall_does_not_fall():
     assert hard_negatives.harmful.removed >= 0.80 and hard_negatives.harmful.seen >= 0.95, hard_negatives.harmful
 
 
-def test_comments_written_by_someone_else_stay_precise_and_recall_does_not_fall():
-    """city_comments4's held-out third: the floors are low because the figures are (0.48 removed,
-    0.22 of threats and attacks deleted before round 3 and 0.26 after): comments in wordings the rules
-    have never met. Its train part must stay learnt."""
-    unseen = _city("heldout", CITY4)
-    assert unseen.items >= 70
-    assert unseen.allowable.removed <= 0.04 and unseen.allowable.reviewed <= 0.10, unseen.allowable
-    assert unseen.harmful.removed >= 0.45 and unseen.harmful.seen >= 0.85, unseen.harmful
-    assert unseen.threats_and_attacks.deleted >= 0.20, unseen.threats_and_attacks
+@pytest.mark.parametrize("path, removed, seen, deleted", [
+    (CITY4, 0.45, 0.85, 0.22),
+    (CITY5, 0.35, 0.75, 0.22),
+    (CITY6, 0.37, 0.83, 0.20),
+])
+def test_comments_written_by_someone_else_stay_precise_and_recall_does_not_fall(path, removed, seen, deleted):
+    """The held-out thirds of city_comments4–6 (written by people who had seen neither the rules nor
+    our data): floors a little under round 3's figures (docs/moderation.md#evaluation), low because
+    the figures are: the rules alone removed 0.34–0.48 of them, rules + model 0.39–0.50."""
+    unseen = _city("heldout", path)
+    assert unseen.items >= 60
+    assert unseen.allowable.removed <= 0.05 and unseen.allowable.reviewed <= 0.10, unseen.allowable
+    assert unseen.harmful.removed >= removed and unseen.harmful.seen >= seen, unseen.harmful
+    assert unseen.threats_and_attacks.deleted >= deleted, unseen.threats_and_attacks
+
+
+def test_where_the_model_deletes_threats_more_threats_are_deleted_on_text_written_by_others():
+    """The override `model_deletes_threats` on city_comments4's held-out third: 0.48 of threats and
+    attacks deleted against the default's 0.26, at one more wrongful removal (1 of 33)."""
+    from socialops_common.events import AccountRecord, Platform
+    from socialops_moderation.accounts import AccountPolicies
+    from socialops_moderation.classify import Classifier
+    from socialops_moderation.consumer import Moderator
+    from socialops_moderation.evaluation import city_report
+    from socialops_moderation.policy import PolicyBook
+
+    accounts = AccountPolicies()
+    accounts.update(AccountRecord(platform=Platform.FACEBOOK, external_id="eval-page", name="Utvärdering",
+                                  department="Kommunikation", moderation_policy="model_deletes_threats"))
+    items = [i for i in load_items(CITY4) if i["split"] == "heldout"]
+    _, decisions = run(items, Moderator(Classifier(), PolicyBook.load(), accounts))
+    report = city_report("heldout", items, decisions)
+    assert report.threats_and_attacks.deleted >= 0.42, report.threats_and_attacks
+    assert report.allowable.removed <= 0.05, report.allowable
+
+
+def test_the_rules_learnt_city_comments4_train():
     learnt = _city("train", CITY4)
     assert learnt.allowable.removed == 0.0 and learnt.harmful.removed >= 0.85, learnt.harmful
     assert learnt.threats_and_attacks.deleted >= 0.80, learnt.threats_and_attacks
@@ -126,7 +155,9 @@ def test_rtplx_clean_text_is_not_removed_and_forum_questions_are_recognised():
     assert toxicity.clean.removed <= 0.02 and toxicity.clearly_toxic.removed >= 0.50, toxicity
     held_out_rows = [r for r in rows if _third(r["text"]) == 0]
     held_out = toxicity_report("rtplx held out", held_out_rows, decide_texts([r["text"] for r in held_out_rows]))
-    assert held_out.clearly_toxic.seen >= 0.75 and held_out.clean.removed <= 0.02, held_out
+    # 0.80 with round 2's model, 0.74 with round 3's: its review thresholds rose (attack and hate 0.3–0.35 →
+    # 0.4) by the same rule (at most 1 % of allowable city comments reviewed out of fold)
+    assert held_out.clearly_toxic.seen >= 0.72 and held_out.clean.removed <= 0.02, held_out
     sentences = [json.loads(line) for line in gzip.open(TRAINING / "speech-acts-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
     held_out = [s for s in sentences if _third(s["text"]) == 0]
     acts = speech_act_report("forum", held_out, decide_texts([s["text"] for s in held_out]))

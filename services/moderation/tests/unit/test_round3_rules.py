@@ -58,6 +58,20 @@ def test_the_same_words_in_ordinary_talk_are_no_threat(text):
 
 
 @pytest.mark.parametrize("text", [
+    "Min sambo jobbar i kassan och får ofta höra 'jag ska döda dig' av kunder. Vad gör kommunen?",
+    "Rektorn berättade att en förälder sagt 'vi hittar dig' till henne.",
+    "Om jag får ett till utskick om sopsortering skjuter jag mig själv, lol.",
+])
+def test_a_reported_threat_and_a_joke_about_oneself_are_no_threat(text):
+    assert "abuse.threat" not in rules(text), text
+
+
+def test_a_group_naming_itself_with_a_reclaimed_word_is_no_hate():
+    assert "abuse.hate" not in rules("Vi blattar i Rosengård fixade grillfesten själva.")
+    assert "abuse.hate" in rules("Ni blattar förstör allt.")
+
+
+@pytest.mark.parametrize("text", [
     "du är ju dummare än en planka",
     "Har du ens någon hjärna, Per?",
     "Stäng ditt konto, din patetiska lilla troll",

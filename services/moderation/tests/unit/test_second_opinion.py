@@ -49,10 +49,10 @@ def test_below_the_review_threshold_nothing_happens():
 
 def test_review_thresholds_are_per_class():
     """A class whose review costs little on allowable comments asks for review lower (policy.yaml)."""
-    result = decide_outcome(findings({"threat": 0.45, "attack": 0.37}), EventKind.COMMENT_CREATED, BOOK.default)
+    result = decide_outcome(findings({"threat": 0.45, "attack": 0.42}), EventKind.COMMENT_CREATED, BOOK.default)
     assert result.action == ModerationAction.REVIEW
     assert [h.rule_id for h in result.model_hits] == ["model.attack"]
-    assert decide_outcome(findings({"attack": 0.33}), EventKind.COMMENT_CREATED, BOOK.default).action == ModerationAction.ALLOW
+    assert decide_outcome(findings({"attack": 0.38}), EventKind.COMMENT_CREATED, BOOK.default).action == ModerationAction.ALLOW
 
 
 def test_the_model_never_removes_unless_the_policy_and_the_model_file_both_allow_it():
@@ -81,9 +81,18 @@ def test_the_model_never_lowers_what_the_rules_decided():
     assert result.action == ModerationAction.DELETE and result.model_hits == ()
 
 
-def test_the_default_policy_hides_hate_the_model_file_certifies_and_only_that():
-    """Round 3's model certifies hate; the default policy hides it, as the rules hide hate."""
+def test_the_default_policy_hides_certified_hate_and_leaves_threats_and_attacks_to_a_reviewer():
+    """Round 3's model certifies threat, attack and hate; by default only hate is removed on its word
+    (hidden, as the rules hide it); the override `model_deletes_threats` deletes certified threats too
+    (docs/moderation.md, "The second opinion")."""
     assert BOOK.default.model.remove == {"hate": ModerationAction.HIDE}
+    certain_threat = findings({"threat": 0.95}, {"threat": 0.92, "attack": 0.95})
+    assert decide_outcome(certain_threat, EventKind.COMMENT_CREATED, BOOK.default).action == ModerationAction.REVIEW
+    deleted = decide_outcome(certain_threat, EventKind.COMMENT_CREATED, BOOK.named("model_deletes_threats"))
+    assert (deleted.action, deleted.block_author) == (ModerationAction.DELETE, False)  # the model never blocks
+    attacked = decide_outcome(findings({"attack": 0.99}, {"attack": 0.95}), EventKind.COMMENT_CREATED,
+                              BOOK.named("model_deletes_threats"))
+    assert attacked.action == ModerationAction.REVIEW
     hidden = decide_outcome(findings({"hate": 0.97}, {"hate": 0.94}), EventKind.COMMENT_CREATED, BOOK.default)
     assert (hidden.action, hidden.block_author) == (ModerationAction.HIDE, False)
     assert decide_outcome(findings({"hate": 0.9}, {"hate": 0.94}), EventKind.COMMENT_CREATED, BOOK.default).action == ModerationAction.REVIEW

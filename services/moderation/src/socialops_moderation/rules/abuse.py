@@ -211,7 +211,9 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     reported = _quotations(folded) if lex.quote_report_cues.search(folded) else []
     def about_oneself(start: int) -> bool:
         sentence_start = max(folded.rfind(c, 0, start) for c in ".!?\n") + 1
-        return bool(lex.self_reference.search(folded[max(sentence_start, start - 40) : start]))
+        before = folded[max(sentence_start, start - 40) : start]
+        # "vi blattar från Norrby": the writer's own group, named by the word its members reclaim
+        return bool(lex.self_reference.search(before) or lex.self_subject.search(before))
 
     def reported_quote(start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in reported)
