@@ -25,15 +25,13 @@ import json
 import sys
 from pathlib import Path
 
-from socialops_common.events import AccountRecord, Platform
-from socialops_moderation.accounts import AccountPolicies
-from socialops_moderation.classify import Classifier
 from socialops_moderation.consumer import Moderator
 from socialops_moderation.evaluation import (
     CitySetReport,
     Shares,
     city_report,
     decide_texts,
+    evaluation_moderator,
     load_items,
     reliability_table,
     run,
@@ -41,7 +39,6 @@ from socialops_moderation.evaluation import (
     toxicity_report,
 )
 from socialops_moderation.learned.build import _third, city_harm, rtplx_harm
-from socialops_moderation.policy import PolicyBook
 
 SERVICE = Path(__file__).resolve().parent.parent / "services" / "moderation"
 DATA, TRAINING = SERVICE / "tests" / "data", SERVICE / "training"
@@ -72,20 +69,10 @@ HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_commen
 
 
 def moderators(policy: str | None = None) -> dict[str, Moderator]:
-    """Rules alone and rules + model, under the default policy or the override `policy` (the
-    evaluation's comments are on one account, "eval-page", which then carries that override)."""
-    policies = PolicyBook.load()
-    if policy and policy not in policies.overrides:
-        raise SystemExit(f"no policy override {policy!r} in policy.yaml: {sorted(policies.overrides)}")
-
-    def accounts() -> AccountPolicies:
-        found = AccountPolicies()
-        if policy:
-            found.update(AccountRecord(platform=Platform.FACEBOOK, external_id="eval-page", name="Utvärdering",
-                                       department="Kommunikation", moderation_policy=policy))
-        return found
-    return {"rules": Moderator(Classifier(model=None), policies, accounts()),
-            "rules+model": Moderator(Classifier(), policies, accounts())}
+    try:
+        return {"rules": evaluation_moderator(policy, with_model=False), "rules+model": evaluation_moderator(policy)}
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
 
 def _pct(value: float) -> str:

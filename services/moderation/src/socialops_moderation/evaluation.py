@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from socialops_common.events import (
+    AccountRecord,
     Author,
     EventKind,
     ModerationDecision,
@@ -105,8 +106,24 @@ def load_items(*paths: str | Path) -> list[dict]:
     return items
 
 
+EVAL_ACCOUNT = "eval-page"  # every evaluated comment is on this one account
+
+
+def evaluation_moderator(policy: str | None = None, *, with_model: bool = True) -> Moderator:
+    """Rules (and the second opinion) under the default policy, or under the override `policy`,
+    which the evaluation's one account then carries."""
+    policies = PolicyBook.load()
+    if policy and policy not in policies.overrides:
+        raise ValueError(f"no policy override {policy!r} in the policy file: {sorted(policies.overrides)}")
+    accounts = AccountPolicies()
+    if policy:
+        accounts.update(AccountRecord(platform=Platform.FACEBOOK, external_id=EVAL_ACCOUNT, name="Utvärdering",
+                                      department="Kommunikation", moderation_policy=policy))
+    return Moderator(Classifier() if with_model else Classifier(model=None), policies, accounts)
+
+
 def run(items: list[dict], moderator: Moderator | None = None) -> tuple[Report, list[ModerationDecision]]:
-    moderator = moderator or Moderator(Classifier(), PolicyBook.load(), AccountPolicies())
+    moderator = moderator or evaluation_moderator()
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     decisions = []
     for index, item in enumerate(items):
@@ -114,7 +131,7 @@ def run(items: list[dict], moderator: Moderator | None = None) -> tuple[Report, 
         kind = EventKind(item.get("kind", "comment.created"))
         event = SocialEvent(
             event_id=social_event_id(Platform.FACEBOOK, kind, item["id"]),
-            kind=kind, platform=Platform.FACEBOOK, account_id="eval-page", item_id=item["id"], thread_id="eval-post",
+            kind=kind, platform=Platform.FACEBOOK, account_id=EVAL_ACCOUNT, item_id=item["id"], thread_id="eval-post",
             author=Author(id=item.get("author", item["id"])), text=item["text"], occurred_at=at, received_at=at,
         )
         decisions.append(moderator.decide(event, at)[0])

@@ -33,6 +33,7 @@ from .fake_platforms import (  # noqa: F401 - the fakes are part of the test sup
     x_problem,
     x_rate_limited,
 )
+from .rules.abuse import classify_abuse
 from .settings import ModerationSettings
 
 
@@ -91,3 +92,8 @@ async def publish(bootstrap: str, *events) -> None:
             await producer.send_and_wait(EVENTS, to_bytes(event), key=event.partition_key)
     finally:
         await producer.stop()
+
+
+def abuse_rule_ids(text: str) -> set[str]:
+    """Which abuse rules find something in `text`, swearing alone aside (the rule tests' question)."""
+    return {h.rule_id for h in classify_abuse(text)} - {"abuse.profanity"}

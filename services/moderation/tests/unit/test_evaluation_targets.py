@@ -115,18 +115,10 @@ def test_comments_written_by_someone_else_stay_precise_and_recall_does_not_fall(
 def test_where_the_model_deletes_threats_more_threats_are_deleted_on_text_written_by_others():
     """The override `model_deletes_threats` on city_comments4's held-out third: 0.48 of threats and
     attacks deleted against the default's 0.26, at one more wrongful removal (1 of 33)."""
-    from socialops_common.events import AccountRecord, Platform
-    from socialops_moderation.accounts import AccountPolicies
-    from socialops_moderation.classify import Classifier
-    from socialops_moderation.consumer import Moderator
-    from socialops_moderation.evaluation import city_report
-    from socialops_moderation.policy import PolicyBook
+    from socialops_moderation.evaluation import city_report, evaluation_moderator
 
-    accounts = AccountPolicies()
-    accounts.update(AccountRecord(platform=Platform.FACEBOOK, external_id="eval-page", name="Utvärdering",
-                                  department="Kommunikation", moderation_policy="model_deletes_threats"))
     items = [i for i in load_items(CITY4) if i["split"] == "heldout"]
-    _, decisions = run(items, Moderator(Classifier(), PolicyBook.load(), accounts))
+    _, decisions = run(items, evaluation_moderator("model_deletes_threats"))
     report = city_report("heldout", items, decisions)
     assert report.threats_and_attacks.deleted >= 0.42, report.threats_and_attacks
     assert report.allowable.removed <= 0.05, report.allowable
