@@ -61,11 +61,17 @@ CITY_SETS = [
     ("city_comments5/heldout", "city_comments5.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
     ("city_comments6/train", "city_comments6.jsonl", "train", "round 3, written by someone else: model trained; rules mended for its wrongful removals only"),
     ("city_comments6/heldout", "city_comments6.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
+    ("city_comments7/train", "city_comments7.jsonl", "train", "round 3, written by someone else: model trained, rules never tuned on it"),
+    ("city_comments7/heldout", "city_comments7.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
+    ("city_comments8/train", "city_comments8.jsonl", "train", "round 3, written by someone else: model trained, rules never tuned on it"),
+    ("city_comments8/heldout", "city_comments8.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
+    ("city_comments9/train", "city_comments9.jsonl", "train", "round 3, written by someone else: model trained, rules never tuned on it"),
+    ("city_comments9/heldout", "city_comments9.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
 ]
 
 
 HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_comments3/heldout", "city_comments4/heldout",
-                 "eval_blind", "blind2")
+                 "city_comments5/heldout", "city_comments6/heldout", "eval_blind", "blind2", "city_comments7/heldout", "city_comments8/heldout", "city_comments9/heldout")
 
 
 def moderators(policy: str | None = None) -> dict[str, Moderator]:

@@ -97,31 +97,22 @@ def test_round_two_held_out_comments_stay_precise_and_recall_does_not_fall():
 
 
 @pytest.mark.parametrize("path, removed, seen, deleted", [
-    (CITY4, 0.45, 0.85, 0.22),
-    (CITY5, 0.35, 0.75, 0.22),
-    (CITY6, 0.37, 0.83, 0.20),
+    (CITY4, 0.45, 0.90, 0.22),
+    (CITY5, 0.30, 0.82, 0.22),
+    (CITY6, 0.35, 0.83, 0.20),
+    (DATA / "city_comments7.jsonl", 0.38, 0.90, 0.28),
+    (DATA / "city_comments8.jsonl", 0.42, 0.80, 0.28),
+    (DATA / "city_comments9.jsonl", 0.45, 0.85, 0.45),
 ])
 def test_comments_written_by_someone_else_stay_precise_and_recall_does_not_fall(path, removed, seen, deleted):
-    """The held-out thirds of city_comments4–6 (written by people who had seen neither the rules nor
+    """The held-out thirds of city_comments4–9 (written by people who had seen neither the rules nor
     our data): floors a little under round 3's figures (docs/moderation.md#evaluation), low because
-    the figures are: the rules alone removed 0.34–0.48 of them, rules + model 0.39–0.50."""
+    the figures are: 0.34–0.50 removed; the model sends most of the rest to a reviewer."""
     unseen = _city("heldout", path)
     assert unseen.items >= 60
-    assert unseen.allowable.removed <= 0.05 and unseen.allowable.reviewed <= 0.10, unseen.allowable
+    assert unseen.allowable.removed <= 0.05 and unseen.allowable.reviewed <= 0.12, unseen.allowable
     assert unseen.harmful.removed >= removed and unseen.harmful.seen >= seen, unseen.harmful
     assert unseen.threats_and_attacks.deleted >= deleted, unseen.threats_and_attacks
-
-
-def test_where_the_model_deletes_threats_more_threats_are_deleted_on_text_written_by_others():
-    """The override `model_deletes_threats` on city_comments4's held-out third: 0.48 of threats and
-    attacks deleted against the default's 0.26, at one more wrongful removal (1 of 33)."""
-    from socialops_moderation.evaluation import city_report, evaluation_moderator
-
-    items = [i for i in load_items(CITY4) if i["split"] == "heldout"]
-    _, decisions = run(items, evaluation_moderator("model_deletes_threats"))
-    report = city_report("heldout", items, decisions)
-    assert report.threats_and_attacks.deleted >= 0.42, report.threats_and_attacks
-    assert report.allowable.removed <= 0.05, report.allowable
 
 
 def test_the_rules_learnt_city_comments4_train():

@@ -8,8 +8,8 @@ README) and `services/moderation/tests/data/` (the project's labelled city-page 
 
 Splits (fixed by a hash of each text, never by chance at build time):
 - harm, trained on: the city-page sets `eval_dev`, `eval_holdout`, `dev2`, the `train` parts of
-  `city_comments` to `city_comments6`, and two thirds of RTP-LX;
-- harm, held out (never trained on; used only to measure): the `heldout` parts of the six
+  `city_comments` to `city_comments9`, and two thirds of RTP-LX;
+- harm, held out (never trained on; used only to measure): the `heldout` parts of the nine
   `city_comments` sets, `blind2`, `eval_blind` and the other third of RTP-LX;
 - speech act: two thirds of the speech-act set and the `train` parts of the city comments; held
   out: the other third and the `heldout` parts.
@@ -161,7 +161,8 @@ def load_corpus(root: Path = SERVICE_ROOT) -> Corpus:
             if (harm := city_harm(item)) is not None:
                 corpus.harm_heldout.append(Example(item["text"], name, harm))
     for name in ("city_comments.jsonl", "city_comments2.jsonl", "city_comments3.jsonl", "city_comments4.jsonl",
-                 "city_comments5.jsonl", "city_comments6.jsonl"):
+                 "city_comments5.jsonl", "city_comments6.jsonl", "city_comments7.jsonl", "city_comments8.jsonl",
+                 "city_comments9.jsonl"):
         for item in _read_jsonl(data / name, corpus, root):
             train = item["split"] == "train"
             example = Example(item["text"], name.removesuffix(".jsonl"), city_harm(item), item.get("speech_act"))
