@@ -10,6 +10,7 @@ LinkedIn — dry-run unless a token is configured for the account. Uncertain ite
 queue (PostgreSQL) for an editor (`review.py`).
 
     socialops-moderation serve --port 8081
+    socialops-moderation export-verdicts --out /srv/socialops/verdicts/2026-12.jsonl [--since 2026-11-01] [--account ID]
 
 One process: FastAPI (review and actions APIs, /metrics, /healthz, /readyz) and, started by its
 lifespan, the decision consumer, the executor and the account follower.
@@ -18,11 +19,13 @@ lifespan, the decision consumer, the executor and the account follower.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import structlog
@@ -55,6 +58,8 @@ from .actions.x import XDialect
 from .actions_api import actions_router
 from .classify import Classifier
 from .consumer import DecisionConsumer, Moderator
+from .learned import verdicts
+from .learned.scorer import Model, packaged_model
 from .metrics import REVIEW_QUEUE
 from .policy import PolicyBook
 from .review import review_router
@@ -75,6 +80,7 @@ def build_moderator(settings: ModerationSettings) -> Moderator:
         ),
         links=LinkLists.load(settings.moderation_links_file),
         spam=SpamTracker(SpamConfig(window=timedelta(minutes=settings.moderation_spam_window_minutes))),
+        model=Model.load(settings.moderation_model_file) if settings.moderation_model_file else packaged_model(),
     )
     return Moderator(classifier, PolicyBook.load(settings.moderation_policy_file), AccountPolicies())
 
@@ -198,12 +204,33 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the service (HTTP API + consumers)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (containers pass 0.0.0.0)")
     serve.add_argument("--port", type=int, default=None)
+    exporting = commands.add_parser("export-verdicts", help="reviewers' verdicts as labelled comments for `make models`")
+    exporting.add_argument("--out", type=Path, required=True, help="a .jsonl file; `learned.build --reviewed` reads its folder")
+    exporting.add_argument("--since", help="verdicts from this day on (YYYY-MM-DD, Stockholm)")
+    exporting.add_argument("--account", help="one account's verdicts only")
     args = parser.parse_args(argv)
     settings = ModerationSettings()
     configure_logging(SERVICE, settings.log_level, settings.log_format)
     if args.command == "serve":
         return serve_http(create_app(settings), host=args.host, port=args.port or settings.http_port, log_config=None)
+    if args.command == "export-verdicts":
+        result = asyncio.run(export_verdicts(settings, args.out, verdicts.since_date(args.since), args.account))
+        log.info("verdicts_exported", out=str(args.out), rows=len(result.rows), left_out=dict(result.left_out))
+        return 0
     return 0
+
+
+async def export_verdicts(settings: ModerationSettings, out: Path, since: datetime | None = None,
+                          account_id: str | None = None) -> verdicts.Export:
+    """Write the verdicts that stand as labelled JSON lines (learned/verdicts.py says what is in them)."""
+    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=2)
+    try:
+        pairs = await ModerationStore(pool).resolved_reviews(since, account_id)
+    finally:
+        await pool.close()
+    result = verdicts.export(pairs)
+    verdicts.write_jsonl(result.rows, out)
+    return result
 
 
 if __name__ == "__main__":

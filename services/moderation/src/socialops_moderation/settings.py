@@ -12,6 +12,9 @@ class ModerationSettings(CommonSettings):
     moderation_undo_seconds: float = 60.0
     moderation_policy_file: str | None = Field(default=None, description="replaces data/policy.yaml")
     moderation_links_file: str | None = Field(default=None, description="replaces data/links.yaml")
+    # A city's own build of the second opinion (`learned.build --reviewed` with its reviewers'
+    # verdicts, docs/moderation.md "Learning from the reviewers").
+    moderation_model_file: str | None = Field(default=None, description="replaces data/model.json.gz")
     moderation_allowed_phone_numbers: str = "112,1177,114 14,042-10 50 00"
     moderation_allowed_email_domains: str = "helsingborg.se"
     moderation_spam_window_minutes: float = 60.0

@@ -152,6 +152,22 @@ class ModerationStore:
             resolution.reviewer.subject if resolution.reviewer else None,
         )
 
+    async def resolved_reviews(self, since: datetime | None = None, account_id: str | None = None
+                               ) -> list[tuple[ModerationDecision, ModerationDecision]]:
+        """(queued decision, the verdict that stands on it) for every resolved review item, oldest verdict
+        first; an undone verdict no longer stands (its item waits again or has a later verdict)."""
+        rows = await self.pool.fetch(
+            """SELECT d.decision AS original, r.decision AS verdict FROM review_queue q
+               JOIN moderation_decisions d ON d.decision_id = q.decision_id
+               JOIN moderation_decisions r ON r.decision_id = q.resolution_decision_id
+               WHERE q.status = 'resolved' AND ($1::timestamptz IS NULL OR q.resolved_at >= $1)
+                 AND ($2::text IS NULL OR q.account_id = $2)
+               ORDER BY q.resolved_at, q.decision_id""",
+            since, account_id,
+        )
+        return [(ModerationDecision.model_validate_json(r["original"]), ModerationDecision.model_validate_json(r["verdict"]))
+                for r in rows]
+
     async def reopen(self, conn: Any, item: ReviewItem, undo: ModerationDecision) -> None:
         """An undone verdict: the undo is stored as a decision and the item waits for a verdict again."""
         await self._store_decision(conn, undo)

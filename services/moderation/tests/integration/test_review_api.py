@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -11,17 +12,18 @@ import httpx
 from socialops_common.events import ModerationAction, ModerationDecision, deterministic_id
 from socialops_common.testing import read_topic, wait_until
 from socialops_common.topics import ACTIONS, MODERATION
-from socialops_moderation.main import create_app
+from socialops_moderation.main import create_app, export_verdicts
 from socialops_moderation.store import ModerationStore, migrate
 from socialops_moderation.testing import comment, publish, settings_for
 
 AUTH = {"Authorization": "Bearer s3cret"}
 
 
-async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, database_url):
+async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, database_url, tmp_path):
     account = f"page-{uuid.uuid4().hex[:8]}"
     other = f"page-{uuid.uuid4().hex[:8]}"
-    app = create_app(settings_for(kafka_bootstrap, database_url, None, account))
+    settings = settings_for(kafka_bootstrap, database_url, None, account)
+    app = create_app(settings)
     service = app.state.service
     await service.start()
     try:
@@ -93,6 +95,18 @@ async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, databas
             )
             assert sorted((o["operation"], o["status"]) for _, o in outcomes) == [("block_author", "dry_run"), ("delete", "dry_run")]
 
+            # The two verdicts as labelled comments for the next model (learned/verdicts.py): the
+            # masked text and the class, never the author, the reviewer or the reason.
+            out = tmp_path / "reviewed" / "verdicts.jsonl"
+            exported = await export_verdicts(settings, out, account_id=account)
+            rows = {r["text"]: r for r in map(json.loads, out.read_text("utf-8").splitlines())}
+            assert len(exported.rows) == 2 and set(rows) == {shortened.text, liar.text}
+            assert (rows[liar.text]["expected_action"], rows[liar.text]["harm"]) == ("delete", "attack")
+            assert (rows[shortened.text]["expected_action"], rows[shortened.text]["harm"]) == ("allow", None)
+            written = out.read_text("utf-8")
+            assert "Louise" not in written and "Upprepade" not in written and "user-9" not in written
+            assert (await export_verdicts(settings, out, account_id=other)).rows == []
+
             metrics = (await client.get("/metrics")).text
             assert "socialops_moderation_review_queue_size" in metrics
             assert 'socialops_moderation_decisions_total{action="review",rule="links.shortener"}' in metrics
@@ -108,7 +122,7 @@ async def _two(pending):
     return items if len(items) >= 2 else None
 
 
-async def test_bulk_confirm_of_one_rule_and_account_and_undo_within_the_window(kafka_bootstrap, database_url):
+async def test_bulk_confirm_of_one_rule_and_account_and_undo_within_the_window(kafka_bootstrap, database_url, tmp_path):
     account = f"page-{uuid.uuid4().hex[:8]}"
     settings = settings_for(kafka_bootstrap, database_url, None, account).model_copy(
         update={"machine_tokens": "Louise kommunikatör:editor:s3cret,Per:editor:per-token",
@@ -152,6 +166,10 @@ async def test_bulk_confirm_of_one_rule_and_account_and_undo_within_the_window(k
         assert len(chain) == 4 and len({d["decision_id"] for d in chain}) == 4
         undo_decision = next(d for d in chain if d["reason"] == "verdict undone")
         assert undo_decision["action"] == "review" and undo_decision["supersedes"] in {d["decision_id"] for d in chain}
+        # only the verdict that stands is exported: Per's, not Louise's undone one
+        exported = await export_verdicts(settings, tmp_path / "verdicts.jsonl", account_id=account)
+        assert sorted(r["text"] for r in exported.rows) == sorted(texts)
+        assert all(r["expected_action"] == "allow" for r in exported.rows) and not exported.left_out
     finally:
         await service.stop()
 

@@ -1,10 +1,13 @@
 """Build the second-opinion model from the labelled data in the repo (`make models`).
 
-    .venv/bin/python -m socialops_moderation.learned.build [--out PATH] [--report]
+    .venv/bin/python -m socialops_moderation.learned.build [--out PATH] [--reviewed DIR] [--report]
 
 Seeded and deterministic: the same data give the same file. Reads only files in the repo:
 `services/moderation/training/` (RTP-LX Swedish dev, the speech-act dev set: public, with their
-README) and `services/moderation/tests/data/` (the project's labelled city-page comments).
+README) and `services/moderation/tests/data/` (the project's labelled city-page comments); with
+`--reviewed DIR` also the `*.jsonl` there: a city's reviewers' verdicts written by
+`socialops-moderation export-verdicts`, split by the same hash (docs/moderation.md, "Learning from
+the reviewers"). The packaged model is built without them.
 
 Splits (fixed by a hash of each text, never by chance at build time):
 - harm, trained on: the city-page sets `eval_dev`, `eval_holdout`, `dev2`, the `train` parts of
@@ -63,6 +66,7 @@ ACT_C = 16.0
 SERVICE_ROOT = Path(__file__).resolve().parents[3]  # services/moderation
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "model.json.gz"
 
+CITY_SETS = tuple(f"city_comments{n}.jsonl" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9))
 RULE_CLASSES = {
     "abuse.threat": "threat",
     "abuse.hate": "hate",
@@ -96,7 +100,7 @@ def _third(text: str) -> int:
 
 def _read_jsonl(path: Path, corpus: Corpus, root: Path) -> list[dict]:
     raw = path.read_bytes()
-    corpus.files[str(path.relative_to(root))] = hashlib.sha256(raw).hexdigest()
+    corpus.files[str(path.relative_to(root)) if path.is_relative_to(root) else str(path)] = hashlib.sha256(raw).hexdigest()
     if path.suffix == ".gz":
         raw = gzip.decompress(raw)
     return [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
@@ -149,7 +153,7 @@ def city_harm(item: dict) -> set[str] | None:
     return {RULE_CLASSES[r] for r in rules if r in RULE_CLASSES}
 
 
-def load_corpus(root: Path = SERVICE_ROOT) -> Corpus:
+def load_corpus(root: Path = SERVICE_ROOT, reviewed: Path | None = None) -> Corpus:
     corpus = Corpus()
     data, training = root / "tests" / "data", root / "training"
     for name in ("eval_dev.jsonl", "eval_holdout.jsonl", "dev2.jsonl"):
@@ -160,13 +164,14 @@ def load_corpus(root: Path = SERVICE_ROOT) -> Corpus:
         for item in _read_jsonl(data / name, corpus, root):
             if (harm := city_harm(item)) is not None:
                 corpus.harm_heldout.append(Example(item["text"], name, harm))
-    for name in ("city_comments.jsonl", "city_comments2.jsonl", "city_comments3.jsonl", "city_comments4.jsonl",
-                 "city_comments5.jsonl", "city_comments6.jsonl", "city_comments7.jsonl", "city_comments8.jsonl",
-                 "city_comments9.jsonl"):
-        for item in _read_jsonl(data / name, corpus, root):
+    split_sets = [data / name for name in CITY_SETS] + (sorted(reviewed.glob("*.jsonl")) if reviewed else [])
+    for path in split_sets:
+        source = path.stem if path.parent == data else "reviewed/" + path.stem
+        for item in _read_jsonl(path, corpus, root):
             train = item["split"] == "train"
-            example = Example(item["text"], name.removesuffix(".jsonl"), city_harm(item), item.get("speech_act"))
-            (corpus.harm_train if train else corpus.harm_heldout).append(example)
+            example = Example(item["text"], source, city_harm(item), item.get("speech_act"))
+            if example.harm is not None:
+                (corpus.harm_train if train else corpus.harm_heldout).append(example)
             if example.act:
                 (corpus.act_train if train else corpus.act_heldout).append(example)
     for row in _read_jsonl(training / "rtplx-sv-dev.jsonl.gz", corpus, root):
@@ -235,8 +240,8 @@ class Built:
     index: dict[str, int]
 
 
-def build(root: Path = SERVICE_ROOT) -> Built:
-    return build_from(load_corpus(root))
+def build(root: Path = SERVICE_ROOT, reviewed: Path | None = None) -> Built:
+    return build_from(load_corpus(root, reviewed))
 
 
 def build_from(corpus: Corpus) -> Built:
@@ -353,9 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--root", type=Path, default=SERVICE_ROOT, help="services/moderation of the checkout")
+    parser.add_argument("--reviewed", type=Path, help="a folder of exported verdicts (*.jsonl) to train and measure on too")
     parser.add_argument("--report", action="store_true", help="print the held-out figures and reliability tables")
     args = parser.parse_args(argv)
-    built = build(args.root)
+    built = build(args.root, args.reviewed)
     model, report = built.model, built.report
     write(model, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes): {model['version']}, "
