@@ -67,11 +67,15 @@ CITY_SETS = [
     ("city_comments8/heldout", "city_comments8.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
     ("city_comments9/train", "city_comments9.jsonl", "train", "round 3, written by someone else: model trained, rules never tuned on it"),
     ("city_comments9/heldout", "city_comments9.jsonl", "heldout", "round 3, written by someone else: never tuned on"),
+    *[(f"city_comments{n}/{split}", f"city_comments{n}.jsonl", split,
+       "round 4, written by someone else: " + ("rules mended from it, model trained on it" if split == "train" else "never tuned on"))
+      for n in (10, 11, 12, 13) for split in ("train", "heldout")],
 ]
 
 
 HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_comments3/heldout", "city_comments4/heldout",
-                 "city_comments5/heldout", "city_comments6/heldout", "eval_blind", "blind2", "city_comments7/heldout", "city_comments8/heldout", "city_comments9/heldout")
+                 "city_comments5/heldout", "city_comments6/heldout", "eval_blind", "blind2", "city_comments7/heldout", "city_comments8/heldout", "city_comments9/heldout",
+                 "city_comments10/heldout", "city_comments11/heldout", "city_comments12/heldout", "city_comments13/heldout")
 
 
 def moderators(policy: str | None = None) -> dict[str, Moderator]:

@@ -115,6 +115,24 @@ def test_comments_written_by_someone_else_stay_precise_and_recall_does_not_fall(
     assert unseen.threats_and_attacks.deleted >= deleted, unseen.threats_and_attacks
 
 
+@pytest.mark.parametrize("number, removed, seen, deleted", [
+    (10, 0.28, 0.90, 0.33),
+    (11, 0.40, 0.80, 0.45),
+    (12, 0.55, 0.92, 0.60),
+    (13, 0.42, 0.84, 0.15),
+])
+def test_round_four_comments_written_by_someone_else_stay_precise(number, removed, seen, deleted):
+    """The held-out thirds of city_comments10–13 (round 4, 2026-12-03: four more helpers who read
+    neither the rules nor the data): floors a little under the figures after the round's rule
+    changes, which were made from their `train` parts only. The rules wrongly remove 2 of 60 and 1 of
+    40 allowable comments in two of them; the model sends up to 15 % of one set's to a reviewer."""
+    unseen = _city("heldout", DATA / f"city_comments{number}.jsonl")
+    assert unseen.items >= 60
+    assert unseen.allowable.removed <= 0.05 and unseen.allowable.reviewed <= 0.18, unseen.allowable
+    assert unseen.harmful.removed >= removed and unseen.harmful.seen >= seen, unseen.harmful
+    assert unseen.threats_and_attacks.deleted >= deleted, unseen.threats_and_attacks
+
+
 def test_the_rules_learnt_city_comments4_train():
     learnt = _city("train", CITY4)
     assert learnt.allowable.removed == 0.0 and learnt.harmful.removed >= 0.85, learnt.harmful

@@ -57,6 +57,10 @@ def test_the_packaged_model_was_built_from_the_data_in_the_repo():
                           "tests/data/city_comments.jsonl", "tests/data/eval_dev.jsonl"}
     for name, digest in files.items():
         assert hashlib.sha256((SERVICE / name).read_bytes()).hexdigest() == digest, f"{name} changed: run `make models`"
+    # the rules' data: removal is certified on what they leave standing
+    assert model.provenance["rule_files"] == build.rule_files(), "a rules data file changed: run `make models`"
+    # and a labelled set added to the build since is not missing from it
+    assert set(files) == set(build.load_corpus().files), "the build reads other files now: run `make models`"
     assert PACKAGED.stat().st_size <= 20 * 1024 * 1024
     assert model.version.startswith("linear-")
     assert set(model.harm_classes) == {"threat", "hate", "attack", "scam"}
@@ -93,3 +97,19 @@ def test_scoring_is_deterministic():
     assert model is not None
     folded = normalise("Invandrarna är som löss i den här stan").text
     assert model.opinion(folded) == model.opinion(folded)
+
+
+def test_removal_is_certified_on_what_the_rules_leave_standing(small_build):
+    """The model's removal acts only where the rules let a comment stand, so that is where its
+    precision is measured (build.left_standing)."""
+    examples = [build.Example(t, "test") for t in ("Jag ska döda dig i natt", "Vilken fin park ni har byggt",
+                                                      "Hoppas du får cancer, din jävla idiot")]
+    assert list(build.left_standing(examples)) == [False, True, False]
+    built, _ = small_build
+    for label, entry in built.report["harm"].items():
+        measured = entry["heldout_left_standing_at_threshold"]
+        if entry["removal"] is not None:  # certified: the figure it was certified on is that one
+            assert (entry["removal"]["heldout_precision"], entry["removal"]["heldout_support"]) == (
+                round(measured["precision"], 3), measured["support"]), label
+    model = Model.load(PACKAGED)
+    assert model.provenance["settings"]["removal_measured_on"] == "comments the rules leave standing"

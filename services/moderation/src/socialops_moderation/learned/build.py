@@ -11,8 +11,8 @@ the reviewers"). The packaged model is built without them.
 
 Splits (fixed by a hash of each text, never by chance at build time):
 - harm, trained on: the city-page sets `eval_dev`, `eval_holdout`, `dev2`, the `train` parts of
-  `city_comments` to `city_comments9`, and two thirds of RTP-LX;
-- harm, held out (never trained on; used only to measure): the `heldout` parts of the nine
+  `city_comments` to `city_comments13`, and two thirds of RTP-LX;
+- harm, held out (never trained on; used only to measure): the `heldout` parts of the thirteen
   `city_comments` sets, `blind2`, `eval_blind` and the other third of RTP-LX;
 - speech act: two thirds of the speech-act set and the `train` parts of the city comments; held
   out: the other third and the `heldout` parts.
@@ -27,6 +27,11 @@ remove on its own only if, at the threshold chosen on the training folds' out-of
 probabilities, its precision on the held-out data is ≥ 0.95 over ≥ 10 removals; the file records
 the threshold, the measured precision and support (and `null` where that is not met). Whether it
 then does is the policy file's choice.
+
+Both the threshold and the held-out precision are measured on the comments the rules alone let
+stand (default policy): those are the only ones the model's removal acts on, and the ones the rules
+already remove are the easy part of the scale (round 4, 2026-12-03: hate reached 0.955 held out on
+all comments but 0.91 on what the rules let stand).
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ ACT_C = 16.0
 SERVICE_ROOT = Path(__file__).resolve().parents[3]  # services/moderation
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "model.json.gz"
 
-CITY_SETS = tuple(f"city_comments{n}.jsonl" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9))
+CITY_SETS = tuple(f"city_comments{n}.jsonl" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13))
 RULE_CLASSES = {
     "abuse.threat": "threat",
     "abuse.hate": "hate",
@@ -244,6 +249,28 @@ def build(root: Path = SERVICE_ROOT, reviewed: Path | None = None) -> Built:
     return build_from(load_corpus(root, reviewed))
 
 
+# The rules' data files: removal is certified on what they leave standing, so a change to them
+# makes the certification stale (the packaged-model test names them).
+RULE_FILES = ("abuse.yaml", "scams.yaml", "links.yaml", "policy.yaml")
+
+
+def rule_files() -> dict[str, str]:
+    """sha256 of each rules data file in the package, by its path under services/moderation."""
+    from importlib import resources
+
+    package = resources.files("socialops_moderation").joinpath("data")
+    return {f"src/socialops_moderation/data/{name}": hashlib.sha256(package.joinpath(name).read_bytes()).hexdigest()
+            for name in RULE_FILES}
+
+
+def left_standing(examples: list[Example]) -> np.ndarray:
+    """Per example, whether the rules alone (default policy) would neither hide nor delete it."""
+    from ..evaluation import decide_texts, evaluation_moderator  # the rules, not this model
+
+    decisions = decide_texts([e.text for e in examples], evaluation_moderator(with_model=False))
+    return np.array([d.action.value not in ("hide", "delete") for d in decisions])
+
+
 def build_from(corpus: Corpus) -> Built:
     features = vocabulary(corpus.harm_train + corpus.act_train)
     index = {name: i for i, name in enumerate(features)}
@@ -256,6 +283,7 @@ def build_from(corpus: Corpus) -> Built:
     # what a review threshold costs: the share of the allowable city comments trained on that the
     # out-of-fold probability sends to review (the policy's `model.review_at` is chosen from it)
     allowable = np.array([e.harm == set() and e.source != "rtplx" for e in corpus.harm_train])
+    standing, standing_heldout = left_standing(corpus.harm_train), left_standing(corpus.harm_heldout)
     for label in HARM_CLASSES:
         y = np.array([label in e.harm for e in corpus.harm_train], dtype=int)
         y_heldout = np.array([label in e.harm for e in corpus.harm_heldout], dtype=int)
@@ -278,19 +306,23 @@ def build_from(corpus: Corpus) -> Built:
         oof = 1.0 / (1.0 + np.exp(a * out_of_fold + b))
         threshold = next(
             (t for t in np.arange(0.50, 0.995, 0.01)
-             if _precision_at(oof, y, t)[0] >= TRAINING_REMOVAL_PRECISION and _precision_at(oof, y, t)[1] >= REMOVAL_MIN_SUPPORT),
+             if _precision_at(oof[standing], y[standing], t)[0] >= TRAINING_REMOVAL_PRECISION
+             and _precision_at(oof[standing], y[standing], t)[1] >= REMOVAL_MIN_SUPPORT),
             None,
         )
         heldout = calibrated(harm_heldout_x)
         entry = None
         if threshold is not None:
-            precision, support = _precision_at(heldout, y_heldout, float(threshold))
+            precision, support = _precision_at(heldout[standing_heldout], y_heldout[standing_heldout], float(threshold))
             if precision >= REMOVAL_PRECISION and support >= REMOVAL_MIN_SUPPORT:
                 entry = {"threshold": round(float(threshold), 2), "heldout_precision": round(precision, 3), "heldout_support": support}
         removal[label] = entry
         report["harm"][label] = {
             "train_positives": int(y.sum()), "heldout_positives": int(y_heldout.sum()),
             "removal_threshold_from_training": None if threshold is None else round(float(threshold), 2),
+            # what the removal threshold does held out on what the rules let stand (precision, support)
+            "heldout_left_standing_at_threshold": None if threshold is None else dict(zip(
+                ("precision", "support"), _precision_at(heldout[standing_heldout], y_heldout[standing_heldout], float(threshold)), strict=True)),
             "removal": entry,
             "heldout_at_0.5": dict(zip(("precision", "support"), _precision_at(heldout, y_heldout, 0.5), strict=True)),
             "heldout_recall_at_0.5": round(float(((heldout >= 0.5) & (y_heldout == 1)).sum() / max(1, y_heldout.sum())), 3),
@@ -323,16 +355,19 @@ def build_from(corpus: Corpus) -> Built:
         "scikit_learn": sklearn.__version__,
         "seed": SEED,
         "files": corpus.files,
+        "rule_files": rule_files(),
         "examples": {"harm_train": len(corpus.harm_train), "harm_heldout": len(corpus.harm_heldout),
                      "speech_act_train": len(corpus.act_train), "speech_act_heldout": len(corpus.act_heldout)},
         "features": len(keep),
         "settings": {"ngram_sizes": list(NGRAM_SIZES), "harm_C": HARM_C, "speech_act_C": ACT_C, "min_document_frequency": MIN_DOCUMENT_FREQUENCY,
                      "removal_precision": REMOVAL_PRECISION, "removal_min_support": REMOVAL_MIN_SUPPORT,
-                     "training_removal_precision": TRAINING_REMOVAL_PRECISION},
+                     "training_removal_precision": TRAINING_REMOVAL_PRECISION,
+                     "removal_measured_on": "comments the rules leave standing"},
     }
     # The version names what the model was built from and how: the same data and settings, the same name.
     digest = hashlib.sha256(
-        json.dumps({"files": corpus.files, "settings": provenance["settings"], "sklearn": sklearn.__version__}, sort_keys=True).encode()
+        json.dumps({"files": corpus.files, "rule_files": provenance["rule_files"], "settings": provenance["settings"],
+                    "sklearn": sklearn.__version__}, sort_keys=True).encode()
     ).hexdigest()[:12]
     model = {
         "version": f"linear-{digest}",
@@ -369,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, entry in report["harm"].items():
         print(f"  harm {label:<7} train+ {entry['train_positives']:<4} heldout+ {entry['heldout_positives']:<4} "
               f"heldout P@0.5 {entry['heldout_at_0.5']['precision']:.2f} (n={entry['heldout_at_0.5']['support']}) R@0.5 {entry['heldout_recall_at_0.5']:.2f}  "
-              f"removal: {entry['removal'] or 'no (threshold ' + str(entry['removal_threshold_from_training']) + ')'}")
+              f"removal: {entry['removal'] or 'no (threshold ' + str(entry['removal_threshold_from_training']) + ', held out where the rules let stand ' + str(entry['heldout_left_standing_at_threshold']) + ')'}")
         print("    review cost out of fold (threshold: allowable city comments reviewed, recall): " + ", ".join(
             f"{t}: {c['allowable_city_reviewed']:.3f}/{c['recall']:.2f}" for t, c in entry["review_cost_out_of_fold"].items()))
     for label, entry in report["speech_act"].items():

@@ -70,6 +70,7 @@ class AbuseLexicon:
     group_mention: re.Pattern[str]
     threats: tuple[ThreatPattern, ...]
     quote_report_cues: re.Pattern[str]
+    reported_naming: re.Pattern[str]
     insult: re.Pattern[str]
     insult_exceptions: re.Pattern[str]
     insult_mild: re.Pattern[str]
@@ -174,6 +175,7 @@ def lexicon(censorable: bool = False) -> AbuseLexicon:
         group_mention=re.compile(rf"\b{groups}\b"),
         threats=tuple(_threat(t, data["threat_parts"], groups) for t in data["threat_patterns"]),
         quote_report_cues=re.compile(fold_pattern(data["quote_report_cues"])),
+        reported_naming=re.compile(fold_pattern(data["reported_naming"])),
         insult=_lexicon_regex(data["insult"], censorable),  # type: ignore[arg-type]
         insult_exceptions=re.compile(f"{_EDGE_L}(?:{_alternation(data['insult']['except'])})\\w*"),
         insult_mild=_lexicon_regex(data["insult_mild"], censorable),  # type: ignore[arg-type]
@@ -209,6 +211,7 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     # A threat quoted in a comment that reports it ("han skrev 'jag ska döda dig'") is not a threat
     # by the commenter; quoted words without such a cue still count (quotes are also used for emphasis).
     reported = _quotations(folded) if lex.quote_report_cues.search(folded) else []
+    reported += [(m.end(), _clause_end(folded, m.end())) for m in lex.reported_naming.finditer(folded)]
     def about_oneself(start: int) -> bool:
         sentence_start = max(folded.rfind(c, 0, start) for c in ".!?\n") + 1
         before = folded[max(sentence_start, start - 40) : start]
@@ -243,7 +246,8 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     hate_patterns = lex.hate_patterns + (lex.group_patterns if lex.group_mention.search(folded) else ())
     for pattern in hate_patterns:
         for m in pattern.finditer(folded):
-            if reported_quote(m.start(), m.end()):
+            # "vi bögar tar över stadsparken på pride": the writer's own group, in its own words
+            if reported_quote(m.start(), m.end()) or lex.self_subject.search(folded[max(0, m.start() - 12) : m.start()]):
                 continue
             hate_spans.append((*n.span(m.start(), m.end()), "hate"))
             taken.append((m.start(), m.end()))
@@ -337,6 +341,12 @@ _QUOTATION = re.compile(
     r"[\"“”„«»]([^\"“”„«»]{3,200})[\"“”„«»]"  # double quotes and guillemets
     r"|(?<![^\s(:])['‘’]([^'‘’]{3,200})['‘’](?![^\W_])"  # single quotes, not apostrophes ("I'm")
 )
+
+
+def _clause_end(folded: str, start: int, longest: int = 80) -> int:
+    """Where the clause that starts at `start` ends: the next . ! ? ; or line break, at most `longest` on."""
+    ends = [i for c in ".!?;\n" if (i := folded.find(c, start)) >= 0]
+    return min([*ends, start + longest, len(folded)])
 
 
 def _quotations(folded: str) -> list[tuple[int, int]]:
