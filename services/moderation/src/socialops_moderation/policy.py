@@ -192,6 +192,12 @@ class Outcome:
     suggested_action: ModerationAction = ModerationAction.ALLOW
     suggested_block: bool = False
     model_hits: tuple[RuleHit, ...] = ()  # the second opinion's hits, when it raised the action
+    # held for review as possible abuse: whether it needs an answer if a person lets it stand
+    needs_answer_if_allowed: bool = False
+
+
+# Findings that hold a comment for review as possible abuse or fraud (not an unknown link or a rumour).
+ABUSE_REVIEW = ("abuse.threat", "abuse.personal_attack", "abuse.insult", "abuse.hate", "spam.scam", "model.")
 
 
 def _ignored(rule_id: str, ignore: tuple[str, ...]) -> bool:
@@ -272,10 +278,15 @@ def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outco
     else:
         confidence = max(confidences)
     # A question still needs an answer when only personal data was hidden (the city answers
-    # without repeating it); a comment hidden for abuse or spam, or deleted, does not.
-    question_stands = action in (ModerationAction.ALLOW, ModerationAction.REVIEW) or (
+    # without repeating it); a comment hidden for abuse or spam, or deleted, does not. Nor does one
+    # held for review as possible abuse while a person decides: the contact center does not answer
+    # what may be a threat ("Svara så fort som möjligt": "direkta, konkreta och seriösa frågor").
+    # If the reviewer lets it stand, the verdict carries the answer it needs (review.resolution_for).
+    held_as_abuse = action == ModerationAction.REVIEW and any(h.rule_id.startswith(ABUSE_REVIEW) for h in acting)
+    question_stands = action == ModerationAction.ALLOW or (action == ModerationAction.REVIEW and not held_as_abuse) or (
         action == ModerationAction.HIDE and all(h.rule_id.startswith("personal_data.") for h in acting)
     )
+    would_need_answer = limits.always_needs_answer or findings.is_question
     needs_answer = limits.always_needs_answer or (findings.is_question and question_stands)
     if SEVERITY[suggested] > SEVERITY[limits.max_action]:
         suggested, suggested_block = limits.max_action, False
@@ -287,6 +298,7 @@ def decide_outcome(findings: Findings, kind: EventKind, policy: Policy) -> Outco
         suggested,
         suggested_block and suggested == ModerationAction.DELETE,
         tuple(raised),
+        would_need_answer,
     )
 
 
@@ -305,7 +317,8 @@ def decide_with_suggestion(
     """The decision, and for a review decision what confirming it would do."""
     outcome = decide_outcome(findings, event.kind, policy)
     suggestion = (
-        {"action": outcome.suggested_action.value, "block_author": outcome.suggested_block}
+        {"action": outcome.suggested_action.value, "block_author": outcome.suggested_block,
+         "needs_answer_if_allowed": outcome.needs_answer_if_allowed}
         if outcome.action == ModerationAction.REVIEW
         else None
     )

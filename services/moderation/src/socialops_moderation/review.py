@@ -187,8 +187,10 @@ def resolution_for(item: ReviewItem, verdict: Verdict, reviewer: Person, now: da
             "reason": verdict.reason or ("confirmed" if verdict.verdict == "confirm" else None),
             "supersedes": original.decision_id,
             "decided_at": now,
-            # a person judged it: an allowed question still needs its answer
-            "needs_answer": original.needs_answer,
+            # a person judged it: an allowed question still needs its answer, also one that was held
+            # as possible abuse (and so did not need one while it waited)
+            "needs_answer": original.needs_answer or (
+                action == ModerationAction.ALLOW and bool((item.suggested or {}).get("needs_answer_if_allowed"))),
         }
     )
 

@@ -101,4 +101,4 @@ def test_a_person_first_override_still_suggests_what_the_default_would_do() -> N
     default, _ = decide_with_suggestion(event, findings, book.named(None), decided_at=at)
     first, suggestion = decide_with_suggestion(event, findings, book.named("review_first"), decided_at=at)
     assert default.action.value == "hide"
-    assert first.action.value == "review" and suggestion == {"action": "hide", "block_author": False}
+    assert first.action.value == "review" and suggestion == {"action": "hide", "block_author": False, "needs_answer_if_allowed": False}

@@ -52,3 +52,16 @@ def test_a_reviewers_notification_is_signed_with_their_name():
     resolution = resolution_for(item, Verdict(verdict="confirm"), LOUISE, NOW)
     assert resolution.notification_text.endswith("Vänliga hälsningar, Louise Lind, kommunikatör")
     assert item.decision.notification_text is None  # review: nothing removed yet, nobody told
+
+
+def test_a_question_held_as_possible_abuse_needs_its_answer_once_a_reviewer_allows_it():
+    item = queued("Är du född så här dum eller har du pluggat för det?")
+    assert item.decision.action == ModerationAction.REVIEW and item.decision.needs_answer is False
+    assert item.suggested["needs_answer_if_allowed"] is True
+    allowed = resolution_for(item, Verdict(verdict="override", action="allow", reason="Ironi, ingen attack"), PER, NOW)
+    assert allowed.needs_answer is True
+    removed = resolution_for(item, Verdict(verdict="confirm"), PER, NOW)
+    assert removed.action == ModerationAction.DELETE and removed.needs_answer is False
+    # a review item queued before the suggestion said so keeps what its decision said
+    older = ReviewItem(item.decision, {"action": "delete", "block_author": True}, "pending", NOW, None, None, None, None)
+    assert resolution_for(older, Verdict(verdict="override", action="allow", reason="x"), PER, NOW).needs_answer is False

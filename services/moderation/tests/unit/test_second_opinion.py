@@ -139,3 +139,16 @@ def test_decisions_written_before_issue_14_still_read():
     }
     decision = ModerationDecision.model_validate(old)
     assert (decision.speech_act, decision.friendly, decision.model) == (None, None, None)
+
+
+def test_a_question_held_as_possible_abuse_needs_no_answer_until_a_person_lets_it_stand():
+    """The contact center does not answer what may be a threat; a question held for an unknown
+    link still needs its answer, and one the reviewer allows gets it back (review.resolution_for)."""
+    question = "Vet ni var kommunalrådet bor någonstans?"
+    held = decide_outcome(findings({"threat": 0.8}, text=question), EventKind.COMMENT_CREATED, BOOK.default)
+    assert held.action == ModerationAction.REVIEW and held.needs_answer is False and held.needs_answer_if_allowed is True
+    plain = decide_outcome(findings({"threat": 0.1}, text=question), EventKind.COMMENT_CREATED, BOOK.default)
+    assert plain.needs_answer is True
+    link = RULES_ONLY.classify_text("När öppnar simhallen? Läs här: bit.ly/3kF9xQz")
+    held_for_link = decide_outcome(link, EventKind.COMMENT_CREATED, BOOK.default)
+    assert held_for_link.action == ModerationAction.REVIEW and held_for_link.needs_answer is True

@@ -20,6 +20,9 @@ When an item is answered (precisely):
 - staff mark it "no answer needed" (API).
 Cancelled: `comment.hidden`, `comment.deleted_by_city`, `comment.deleted_by_author`, a moderation
 decision hide/delete, or a decision `needs_answer=false` on an item the question heuristic opened.
+Reopened (reason `needs_answer_after_review`): an item cancelled as not a question that a later
+decision says needs an answer (moderation held it as possible abuse, a reviewer let it stand);
+its deadline is the one it always had, counted from when the citizen wrote.
 
 Met or breached is decided by the answer's `occurred_at` against the deadline, not by when the
 message arrived here; so an answer written before the deadline but delivered after the scheduler
@@ -375,6 +378,8 @@ class Tracker:
             if item.key in ledger.removals:
                 return []  # removed before it was tracked (read out of order): nothing to answer
             return self._open(item, "moderation", now) + self._answered_already(ledger, item, now)
+        if verdict.needs_answer and item.state is SlaState.CANCELLED and item.closed_reason == "not_a_question":
+            return self._reopen(item, verdict.decided_at, now) + self._answered_already(ledger, item, now)
         if verdict.needs_answer:
             if item.opened_by == "question_heuristic":
                 item.opened_by, item.dirty = "moderation", True
@@ -394,6 +399,12 @@ class Tracker:
         changes = [_change(item, SlaState.OPEN, None, item.occurred_at, opened_by)]
         # an item opened late (decision after the deadline, or a replay) catches up at once
         return changes + self.advance(item, now)
+
+    def _reopen(self, item: Item, at: datetime, now: datetime) -> list[SlaStateChange]:
+        """A later decision says the item needs an answer after all (a reviewer let a question stand
+        that moderation had held as possible abuse): open again, with the deadline it always had."""
+        item.state, item.closed_reason, item.opened_by, item.dirty = SlaState.OPEN, None, "moderation", True
+        return [_change(item, SlaState.OPEN, SlaState.CANCELLED, at, "needs_answer_after_review")] + self.advance(item, now)
 
     def _answered_already(self, ledger: Ledger, item: Item, now: datetime) -> list[SlaStateChange]:
         earlier = sorted((a for a in ledger.answers if a.answers(item)), key=lambda a: a.occurred_at)

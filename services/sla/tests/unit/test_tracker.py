@@ -240,3 +240,34 @@ def test_no_answer_needed_cancels_and_change_ids_are_deterministic() -> None:
 
 def test_account_own_comment_is_not_tracked() -> None:
     assert tracker.on_event(Ledger(), event(EventKind.COMMENT_CREATED, "c1", text="Hur?", account=True), TUESDAY_10) == []
+
+
+def test_a_question_held_as_possible_abuse_and_then_allowed_by_a_reviewer_is_open_again() -> None:
+    """Moderation holds a question for review as possible abuse (needs_answer false), the reviewer
+    lets it stand (needs_answer true): the item opens again with its first deadline."""
+    ledger = Ledger()
+    tracker.on_event(ledger, event(EventKind.COMMENT_CREATED, "c1", text="Är ni helt dumma i huvudet på tekniska?"), TUESDAY_10)
+    held = tracker.on_decision(ledger, decision("c1", needs_answer=False, action=ModerationAction.REVIEW), TUESDAY_10)
+    assert states(held) == ["cancelled"] and held[0].reason == "not_a_question"
+    deadline = held[0].deadline
+    allowed_at = TUESDAY_10 + timedelta(hours=2)
+    reopened = tracker.on_decision(ledger, decision("c1", needs_answer=True, at=allowed_at), allowed_at)
+    assert states(reopened) == ["open"] and reopened[0].reason == "needs_answer_after_review"
+    assert reopened[0].previous_state is SlaState.CANCELLED and reopened[0].deadline == deadline
+    assert reopened[0].change_id != held[0].change_id
+    item = ledger.items[("facebook", "page1", "c1")]
+    assert (item.opened_by, item.closed_reason) == ("moderation", None)
+    # allowed only after its deadline: open and breached at once, the breach at the deadline itself
+    late = Ledger()
+    tracker.on_event(late, event(EventKind.COMMENT_CREATED, "c2", text="Är ni helt dumma i huvudet?"), TUESDAY_10)
+    tracker.on_decision(late, decision("c2", needs_answer=False, action=ModerationAction.REVIEW), TUESDAY_10)
+    much_later = TUESDAY_10 + timedelta(days=6)
+    changes = tracker.on_decision(late, decision("c2", needs_answer=True, at=much_later), much_later)
+    assert states(changes) == ["open", "at_risk", "breached"] and changes[-1].changed_at == changes[0].deadline
+
+
+def test_only_a_not_a_question_cancel_is_reopened_by_a_later_needs_answer() -> None:
+    ledger = Ledger()
+    tracker.on_event(ledger, event(EventKind.COMMENT_CREATED, "c1", text="Hur?"), TUESDAY_10)
+    tracker.on_decision(ledger, decision("c1", needs_answer=True, action=ModerationAction.HIDE), TUESDAY_10)
+    assert tracker.on_decision(ledger, decision("c1", needs_answer=True, at=WEDNESDAY_10), WEDNESDAY_10) == []
