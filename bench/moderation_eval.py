@@ -3,7 +3,8 @@
     .venv/bin/python bench/moderation_eval.py [--rules] [--mistakes SET] [--check]
 
 Issue 14's figures, each for the rules alone and for rules + the second opinion (default policy):
-- city-page sets (services/moderation/tests/data): per class the share removed (hide/delete: the
+- city-page sets (services/moderation/tests/data): per set, and pooled over the held-out parts,
+  per class the share removed (hide/delete: the
   removal recall), sent to review, and for threats and attacks deleted; for allowable comments the
   share wrongly removed and sent to review, per category; needs_answer F1; speech_act == question
   F1 and friendliness where labelled. `city_comments` is reported by split: `train` (the model
@@ -136,12 +137,16 @@ def main() -> int:
 
     print(f"# Moderation: rules alone and rules + the second opinion, {args.policy or 'default'} policy")
     print("removed = hide or delete; rem|rev = removed or sent to review; per class n, shares of that class")
+    pooled: dict[str, tuple[list, list]] = {label: ([], []) for label in who}  # the held-out parts together
     for name, file, split, used in CITY_SETS:
         items = [i for i in load_items(DATA / file) if split is None or i.get("split") == split]
         reports = {}
         for label, moderator in who.items():
             _, decisions = run(items, moderator)
             reports[label] = city_report(name, items, decisions)
+            if name in HELD_OUT_SETS:
+                pooled[label][0].extend(items)
+                pooled[label][1].extend(decisions)
             if label == "rules+model":
                 pool = "held out" if name in HELD_OUT_SETS else "trained on"
                 collect(pool, decisions, [city_harm(i) for i in items])
@@ -152,6 +157,10 @@ def main() -> int:
             for item, decision in mistakes:
                 print(f"    {item['id']}: {item['expected_action']} → {decision.action.value} "
                       f"{[h.rule_id for h in decision.rules if h.rule_id != 'abuse.profanity']} {item['text'][:100]!r}")
+
+    print_city({label: city_report(f"held-out parts pooled ({len(HELD_OUT_SETS)})", items, decisions)
+                for label, (items, decisions) in pooled.items()},
+               "the issue's figures on our own data: " + ", ".join(HELD_OUT_SETS))
 
     rows = [json.loads(line) for line in gzip.open(TRAINING / "rtplx-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
     print("\n## RTP-LX Swedish dev (translated web text, 3 annotators)")
