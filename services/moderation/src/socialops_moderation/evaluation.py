@@ -29,6 +29,7 @@ from .accounts import AccountPolicies
 from .classify import Classifier
 from .consumer import Moderator
 from .policy import PolicyBook
+from .rules import harm_class
 
 ACTIONS = ("allow", "review", "hide", "delete")
 UNSCORED_RULES = {"abuse.profanity", "questions.direct"}
@@ -186,11 +187,6 @@ def score(items: list[dict], decisions: list[ModerationDecision]) -> Report:
 # --- issue 14: per labelled set and class ---------------------------------------------------------
 
 REMOVED = ("hide", "delete")
-HARM_BY_RULE = (  # first match wins: the class a labelled city comment belongs to
-    ("abuse.threat", "threat"), ("abuse.personal_attack", "attack"), ("abuse.insult", "attack"), ("abuse.hate", "hate"),
-    ("spam.scam", "scam"), ("spam.", "spam"), ("links.misinformation", "misinfo"), ("links.", "links"),
-    ("personal_data.", "personal_data"),
-)
 
 
 def item_class(item: dict) -> str:
@@ -200,10 +196,7 @@ def item_class(item: dict) -> str:
         return "allowable"
     if item.get("harm"):
         return str(item["harm"])
-    for prefix, label in HARM_BY_RULE:
-        if any(r == prefix or r.startswith(prefix) for r in item.get("expected_rules", [])):
-            return label
-    return "other"
+    return harm_class(item.get("expected_rules", [])) or "other"
 
 
 @dataclass(frozen=True)

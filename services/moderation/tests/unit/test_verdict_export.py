@@ -57,11 +57,16 @@ def test_an_allowed_comment_is_an_allowable_row_and_a_removal_carries_its_class(
 def test_a_rules_class_comes_before_the_models_and_a_classless_removal_is_left_out():
     hate = queued("De där är ohyra allihop.", ("abuse.hate", 0.6), ("model.attack", 0.9), n=3)
     link = queued("Läs här: bit.ly/x1", ("links.shortener", 1.0), n=4)
+    sworn = queued("Fan fan fan", ("abuse.profanity", 0.9), n=6)
     message = queued("Mitt personnummer är [personnummer]", ("personal_data.personnummer", 0.9),
                      kind=EventKind.DM_RECEIVED, n=5)
     result = verdicts.export([(hate, verdict(hate, ModerationAction.HIDE)), (link, verdict(link, ModerationAction.HIDE)),
+                              (sworn, verdict(sworn, ModerationAction.HIDE)),
                               (message, verdict(message, ModerationAction.ALLOW))])
-    assert [(r["text"], r["harm"]) for r in result.rows] == [(hate.masked_text, "hate")]
+    rows = {r["text"]: r for r in result.rows}
+    assert (rows[hate.masked_text]["harm"], rows[link.masked_text]["harm"]) == ("hate", "links")
+    # a link removed is, for the model, a comment without threat, attack, hate or scam
+    assert build.city_harm(rows[link.masked_text]) == set()
     assert result.left_out == {"removed for a reason no class names": 1, "not a public comment": 1}
 
 

@@ -53,6 +53,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from ..rules import harm_class
 from ..text import normalise
 from .features import NGRAM_SIZES, comment_features
 
@@ -72,13 +73,6 @@ SERVICE_ROOT = Path(__file__).resolve().parents[3]  # services/moderation
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "model.json.gz"
 
 CITY_SETS = tuple(f"city_comments{n}.jsonl" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13))
-RULE_CLASSES = {
-    "abuse.threat": "threat",
-    "abuse.hate": "hate",
-    "abuse.personal_attack": "attack",
-    "abuse.insult": "attack",
-    "spam.scam": "scam",
-}
 
 
 @dataclass
@@ -155,7 +149,7 @@ def city_harm(item: dict) -> set[str] | None:
     rules = set(item.get("expected_rules", []))
     if any(r.startswith("spam.") for r in rules) or item.get("author"):
         return None  # repeats and floods need the author's history, not the text
-    return {RULE_CLASSES[r] for r in rules if r in RULE_CLASSES}
+    return {found for r in rules if (found := harm_class([r])) in HARM_CLASSES}
 
 
 def load_corpus(root: Path = SERVICE_ROOT, reviewed: Path | None = None) -> Corpus:

@@ -9,8 +9,10 @@ What a line holds, and why no more:
 - the comment's **masked** text (personal data the rules found is already masked, as on the review
   page) — never the author, the reviewer or the reviewer's reason;
 - `harm`: the class the removal was for, taken from what flagged the comment (a rule's class before
-  the model's; among the model's classes the highest score). A removal whose flags name no class the
-  model learns (an unknown link, a flood) is left out and counted: the text alone does not say why.
+  the model's; among the model's classes the highest score). A class the model does not learn (an
+  unknown link, a flood, personal data) trains it as a comment without threat, attack, hate or
+  scam, as in the labelled sets. A removal whose flags name no class at all (swearing alone) is
+  left out and counted.
 - `split`: `heldout` for a third of the texts (by a hash of the text, as every labelled set here),
   so a rebuild also measures itself on verdicts it never trained on.
 Direct messages are never exported: they are private (see `item_kinds` in policy.yaml).
@@ -29,18 +31,10 @@ from zoneinfo import ZoneInfo
 
 from socialops_common.events import EventKind, ModerationAction, ModerationDecision
 
+from ..rules import harm_class
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PUBLIC_KINDS = frozenset({EventKind.COMMENT_CREATED, EventKind.COMMENT_EDITED, EventKind.MENTION})
-# A rule's class: the same mapping the build uses for the labelled sets' expected rules.
-RULE_HARM = (
-    ("abuse.threat", "threat"),
-    ("abuse.personal_attack", "attack"),
-    ("abuse.insult", "attack"),
-    ("abuse.hate", "hate"),
-    ("spam.scam", "scam"),
-    ("personal_data", "personal_data"),
-    ("links.misinformation", "misinfo"),
-)
 MODEL_PREFIX = "model."
 
 
@@ -50,11 +44,10 @@ def heldout_third(text: str) -> bool:
 
 
 def removal_class(original: ModerationDecision) -> str | None:
-    """What the comment was removed for, by what flagged it: a rule first, then the model."""
-    rule_ids = [h.rule_id for h in original.rules]
-    for prefix, harm in RULE_HARM:
-        if any(r == prefix or r.startswith(prefix + ".") for r in rule_ids):
-            return harm
+    """What the comment was removed for, by what flagged it: a rule first (the labelled sets' classes,
+    `rules.harm_class`), then the model."""
+    if found := harm_class(h.rule_id for h in original.rules):
+        return found
     model_hits = [h for h in original.rules if h.rule_id.startswith(MODEL_PREFIX)]
     if model_hits:
         return max(model_hits, key=lambda h: h.confidence).rule_id.removeprefix(MODEL_PREFIX)

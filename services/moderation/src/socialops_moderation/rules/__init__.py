@@ -6,6 +6,7 @@ original text and carry labels only, never the matched text (personal data must 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -75,3 +76,19 @@ def hit(rule_id: str, clause_text: str, confidence: float, spans: list[tuple[int
 def load_data(name: str) -> Any:
     """A data file shipped in the package (`socialops_moderation/data/<name>`)."""
     return yaml.safe_load(resources.files("socialops_moderation").joinpath("data", name).read_text("utf-8"))
+
+
+# The harm class a rule's finding stands for, first match wins (a rule id, or a prefix ending in
+# "."): how a labelled comment is classed (evaluation.py), what a reviewer removed a comment for
+# (learned/verdicts.py) and which rules are the model's classes (learned/build.py).
+HARM_BY_RULE = (
+    ("abuse.threat", "threat"), ("abuse.personal_attack", "attack"), ("abuse.insult", "attack"), ("abuse.hate", "hate"),
+    ("spam.scam", "scam"), ("spam.", "spam"), ("links.misinformation", "misinfo"), ("links.", "links"),
+    ("personal_data.", "personal_data"),
+)
+
+
+def harm_class(rule_ids: Iterable[str]) -> str | None:
+    """The class of the most telling of these rule ids (HARM_BY_RULE's order), or None."""
+    ids = list(rule_ids)
+    return next((label for prefix, label in HARM_BY_RULE if any(r == prefix or r.startswith(prefix) for r in ids)), None)
