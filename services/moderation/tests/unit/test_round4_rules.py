@@ -63,6 +63,8 @@ def test_what_someone_else_called_a_person_is_reported_not_said():
     ("Transfolket rekryterar barn på biblioteket", "abuse.hate"),
     ("tjejer är för dumma för fotboll, håll er i köket", "abuse.hate"),
     ("Det är judarna som styr bankerna", "abuse.hate"),
+    ("Kristna vill mörda alla som tänker annorlunda", "abuse.hate"),
+    ("Kvinnor som klär sig så förtjänar de att bli våldtagna", "abuse.threat"),
     ("Jag har sällan sett en så fjäskande sopa som du", "abuse.personal_attack"),
     ("du e ju helt störd i bollen", "abuse.personal_attack"),
 ])
@@ -75,6 +77,8 @@ def test_round_four_hate_and_attacks(text, expected):
     "Utvisa kriminella som begår grova brott, det är min åsikt",
     "Att lägga 300 000 på en festival när fritidsgården stängs är idioti i budgetform",
     "kuk också, glömde busskortet hemma",
+    "Vi kristna vill hjälpa till på härbärget i jul",
+    "Han förtjänar att få en chans till som tränare",
 ])
 def test_round_four_lawful_and_reclaimed_words_stand(text):
     assert rules(text) & {"abuse.hate", "abuse.insult", "abuse.personal_attack", "abuse.threat"} == set(), text
