@@ -4,11 +4,7 @@ city_comments10-13. Sentences written for these tests, not taken from the sets."
 import pytest
 from socialops_moderation.rules.abuse import classify_abuse
 from socialops_moderation.rules.scams import classify_scams
-from socialops_moderation.testing import abuse_rule_ids
-
-
-def rules(text: str) -> set[str]:
-    return abuse_rule_ids(text)
+from socialops_moderation.testing import abuse_rule_ids as rules
 
 
 @pytest.mark.parametrize("text", [

@@ -298,16 +298,14 @@ def build_from(corpus: Corpus) -> Built:
 
         out_of_fold = cross_val_predict(base, harm_x, y, cv=folds, method="decision_function")
         oof = 1.0 / (1.0 + np.exp(a * out_of_fold + b))
-        threshold = next(
-            (t for t in np.arange(0.50, 0.995, 0.01)
-             if _precision_at(oof[standing], y[standing], t)[0] >= TRAINING_REMOVAL_PRECISION
-             and _precision_at(oof[standing], y[standing], t)[1] >= REMOVAL_MIN_SUPPORT),
-            None,
-        )
+        at_thresholds = ((t, *_precision_at(oof[standing], y[standing], t)) for t in np.arange(0.50, 0.995, 0.01))
+        threshold = next((t for t, precision, support in at_thresholds
+                          if precision >= TRAINING_REMOVAL_PRECISION and support >= REMOVAL_MIN_SUPPORT), None)
         heldout = calibrated(harm_heldout_x)
-        entry = None
+        entry, standing_at_threshold = None, None
         if threshold is not None:
             precision, support = _precision_at(heldout[standing_heldout], y_heldout[standing_heldout], float(threshold))
+            standing_at_threshold = {"precision": precision, "support": support}
             if precision >= REMOVAL_PRECISION and support >= REMOVAL_MIN_SUPPORT:
                 entry = {"threshold": round(float(threshold), 2), "heldout_precision": round(precision, 3), "heldout_support": support}
         removal[label] = entry
@@ -315,8 +313,7 @@ def build_from(corpus: Corpus) -> Built:
             "train_positives": int(y.sum()), "heldout_positives": int(y_heldout.sum()),
             "removal_threshold_from_training": None if threshold is None else round(float(threshold), 2),
             # what the removal threshold does held out on what the rules let stand (precision, support)
-            "heldout_left_standing_at_threshold": None if threshold is None else dict(zip(
-                ("precision", "support"), _precision_at(heldout[standing_heldout], y_heldout[standing_heldout], float(threshold)), strict=True)),
+            "heldout_left_standing_at_threshold": standing_at_threshold,
             "removal": entry,
             "heldout_at_0.5": dict(zip(("precision", "support"), _precision_at(heldout, y_heldout, 0.5), strict=True)),
             "heldout_recall_at_0.5": round(float(((heldout >= 0.5) & (y_heldout == 1)).sum() / max(1, y_heldout.sum())), 3),
