@@ -214,7 +214,8 @@ CHANNELS: tuple[Channel, ...] = (
         _spec(SLA),
         "SLA state changes of the items that need an answer (open, at risk, breached, met, cancelled), with the "
         "deadline and the response time in working and wall-clock seconds. Change ids are deterministic: the "
-        "same transition always has the same `change_id`.",
+        "same transition always has the same `change_id`; a transition repeated after a reopening is a new one, "
+        "with an id of its own.",
         THREAD_KEY,
         (MessageSpec(SlaStateChange, "One item entering an SLA state."),),
         (Publisher("sla", "Through an outbox: changes caused by events and decisions, by the scheduler (at risk, "

@@ -62,7 +62,7 @@ async def migrate(pool: asyncpg.Pool) -> list[str]:
 _ITEM_COLUMNS = (
     "platform, account_id, item_id, event_id, thread_id, parent_id, item_kind, occurred_at, text_is_question, "
     "state, opened_by, department, deadline, at_risk_at, answered_at, answer_event_id, closed_reason, "
-    "response_working_seconds, response_wall_seconds, next_due_at, text, author_id, author_name"
+    "response_working_seconds, response_wall_seconds, next_due_at, text, author_id, author_name, reopenings"
 )
 
 
@@ -76,7 +76,7 @@ def _item(row: asyncpg.Record) -> Item:
         at_risk_at=row["at_risk_at"], answered_at=row["answered_at"], answer_event_id=row["answer_event_id"],
         closed_reason=row["closed_reason"], response_working_seconds=row["response_working_seconds"],
         response_wall_seconds=row["response_wall_seconds"],
-        text=row["text"], author_id=row["author_id"], author_name=row["author_name"],
+        text=row["text"], author_id=row["author_id"], author_name=row["author_name"], reopenings=row["reopenings"],
     )
 
 
@@ -86,7 +86,7 @@ def _item_values(item: Item) -> tuple[Any, ...]:
         item.item_kind.value, item.occurred_at, item.text_is_question, item.state.value if item.state else None,
         item.opened_by, item.department, item.deadline, item.at_risk_at, item.answered_at, item.answer_event_id,
         item.closed_reason, item.response_working_seconds, item.response_wall_seconds, item.next_due_at,
-        item.text, item.author_id, item.author_name,
+        item.text, item.author_id, item.author_name, item.reopenings,
     )
 
 

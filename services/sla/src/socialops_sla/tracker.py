@@ -107,6 +107,9 @@ class Item:
     text: str | None = None
     author_id: str | None = None
     author_name: str | None = None
+    # how many times a later decision has reopened it: a transition repeated in a later cycle is a
+    # new fact and needs its own change id (readers deduplicate on it)
+    reopenings: int = 0
     dirty: bool = field(default=False, compare=False)
 
     @property
@@ -226,8 +229,11 @@ PromiseLookup = Callable[[Platform, str], tuple[ResponsePromise, str | None]]
 def _change(item: Item, state: SlaState, previous: SlaState | None, at: datetime, reason: str,
             by: Actor | None = None) -> SlaStateChange:
     assert item.deadline is not None
+    # The first cycle keeps the id it always had; each reopening starts a cycle of its own, so that
+    # "cancelled: not_a_question" or "at_risk" happening again is not taken for a redelivery.
+    cycle = (f"cycle:{item.reopenings}",) if item.reopenings else ()
     return SlaStateChange(
-        change_id=deterministic_id("sla", item.event_id, state.value, reason),
+        change_id=deterministic_id("sla", item.event_id, state.value, reason, *cycle),
         event_id=item.event_id,
         item_id=item.item_id,
         thread_id=item.thread_id,
@@ -404,6 +410,7 @@ class Tracker:
         """A later decision says the item needs an answer after all (a reviewer let a question stand
         that moderation had held as possible abuse): open again, with the deadline it always had."""
         item.state, item.closed_reason, item.opened_by, item.dirty = SlaState.OPEN, None, "moderation", True
+        item.reopenings += 1
         return [_change(item, SlaState.OPEN, SlaState.CANCELLED, at, "needs_answer_after_review")] + self.advance(item, now)
 
     def _answered_already(self, ledger: Ledger, item: Item, now: datetime) -> list[SlaStateChange]:

@@ -266,6 +266,34 @@ def test_a_question_held_as_possible_abuse_and_then_allowed_by_a_reviewer_is_ope
     assert states(changes) == ["open", "at_risk", "breached"] and changes[-1].changed_at == changes[0].deadline
 
 
+def _held_allowed_undone_allowed_again() -> list:
+    """A question opened by the heuristic goes at risk, is held as possible abuse, let stand by a
+    reviewer, the verdict undone (held again) and let stand again: two cycles of the same transitions."""
+    ledger, changes = Ledger(), []
+    changes += tracker.on_event(ledger, event(EventKind.COMMENT_CREATED, "c1", text="Hur tänkte ni nu, idioter?"), TUESDAY_10)
+    item = ledger.items[("facebook", "page1", "c1")]
+    changes += tracker.advance(item, item.at_risk_at)
+    for minutes, needs_answer in ((10, False), (20, True), (30, False), (40, True)):
+        at = item.at_risk_at + timedelta(minutes=minutes)
+        action = ModerationAction.ALLOW if needs_answer else ModerationAction.REVIEW
+        changes += tracker.on_decision(ledger, decision("c1", needs_answer=needs_answer, action=action, at=at), at)
+    return changes
+
+
+def test_each_reopening_cycle_gets_change_ids_of_its_own() -> None:
+    """Readers (the archive, the outbox's consumers) drop a change id they have seen: the second
+    "not_a_question" and the second "at_risk" are new facts, not a redelivery."""
+    changes = _held_allowed_undone_allowed_again()
+    assert [(c.state.value, c.reason) for c in changes] == [
+        ("open", "question_heuristic"), ("at_risk", "two_working_hours_left"),
+        ("cancelled", "not_a_question"), ("open", "needs_answer_after_review"), ("at_risk", "two_working_hours_left"),
+        ("cancelled", "not_a_question"), ("open", "needs_answer_after_review"), ("at_risk", "two_working_hours_left"),
+    ]
+    assert len({c.change_id for c in changes}) == len(changes)
+    # and still deterministic: the same inputs again give the same ids
+    assert [c.change_id for c in _held_allowed_undone_allowed_again()] == [c.change_id for c in changes]
+
+
 def test_only_a_not_a_question_cancel_is_reopened_by_a_later_needs_answer() -> None:
     ledger = Ledger()
     tracker.on_event(ledger, event(EventKind.COMMENT_CREATED, "c1", text="Hur?"), TUESDAY_10)
