@@ -71,12 +71,18 @@ CITY_SETS = [
     *[(f"city_comments{n}/{split}", f"city_comments{n}.jsonl", split,
        "round 4, written by someone else: " + ("rules mended from it, model trained on it" if split == "train" else "never tuned on"))
       for n in (10, 11, 12, 13) for split in ("train", "heldout")],
+    *[(f"city_comments{n}/{split}", f"city_comments{n}.jsonl", split,
+       "round 5, written by someone else: " + ("rules mended from it, model trained on it" if split == "train" else "never tuned on"))
+      for n in (14, 15, 16, 17) for split in ("train", "heldout")],
 ]
 
 
 HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_comments3/heldout", "city_comments4/heldout",
                  "city_comments5/heldout", "city_comments6/heldout", "eval_blind", "blind2", "city_comments7/heldout", "city_comments8/heldout", "city_comments9/heldout",
-                 "city_comments10/heldout", "city_comments11/heldout", "city_comments12/heldout", "city_comments13/heldout")
+                 "city_comments10/heldout", "city_comments11/heldout", "city_comments12/heldout", "city_comments13/heldout",
+                 "city_comments14/heldout", "city_comments15/heldout", "city_comments16/heldout", "city_comments17/heldout")
+# the held-out parts as they were before round 5 (2026-12-04), to compare with the figures quoted until then
+HELD_OUT_SETS_ROUND_4 = HELD_OUT_SETS[:15]
 
 
 def moderators(policy: str | None = None) -> dict[str, Moderator]:
@@ -138,15 +144,17 @@ def main() -> int:
     print(f"# Moderation: rules alone and rules + the second opinion, {args.policy or 'default'} policy")
     print("removed = hide or delete; rem|rev = removed or sent to review; per class n, shares of that class")
     pooled: dict[str, tuple[list, list]] = {label: ([], []) for label in who}  # the held-out parts together
+    pooled_round_4: dict[str, tuple[list, list]] = {label: ([], []) for label in who}
     for name, file, split, used in CITY_SETS:
         items = [i for i in load_items(DATA / file) if split is None or i.get("split") == split]
         reports = {}
         for label, moderator in who.items():
             _, decisions = run(items, moderator)
             reports[label] = city_report(name, items, decisions)
-            if name in HELD_OUT_SETS:
-                pooled[label][0].extend(items)
-                pooled[label][1].extend(decisions)
+            for parts, pool_of in ((HELD_OUT_SETS, pooled), (HELD_OUT_SETS_ROUND_4, pooled_round_4)):
+                if name in parts:
+                    pool_of[label][0].extend(items)
+                    pool_of[label][1].extend(decisions)
             if label == "rules+model":
                 pool = "held out" if name in HELD_OUT_SETS else "trained on"
                 collect(pool, decisions, [city_harm(i) for i in items])
@@ -161,6 +169,9 @@ def main() -> int:
     print_city({label: city_report(f"held-out parts pooled ({len(HELD_OUT_SETS)})", items, decisions)
                 for label, (items, decisions) in pooled.items()},
                "the issue's figures on our own data: " + ", ".join(HELD_OUT_SETS))
+    print_city({label: city_report(f"the {len(HELD_OUT_SETS_ROUND_4)} held-out parts of round 4, pooled", items, decisions)
+                for label, (items, decisions) in pooled_round_4.items()},
+               "to compare with the figures quoted before round 5")
 
     rows = [json.loads(line) for line in gzip.open(TRAINING / "rtplx-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
     print("\n## RTP-LX Swedish dev (translated web text, 3 annotators)")

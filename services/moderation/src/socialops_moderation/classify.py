@@ -89,14 +89,17 @@ class Classifier:
         hits += classify_links(text, self.links, normalised)
         hits += classify_scams(text, normalised)
         question = find_questions(text, normalised)
-        if question.needs_answer:
+        opinion = self.model.opinion(normalised.text, explain_at=EXPLAIN_AT) if self.model else None
+        # The model may say a question the rules found needs no answer (rhetoric, a question to the
+        # other commenters); it never makes one (learned/build.py, the needs-answer head).
+        needs_answer = question.needs_answer and not (self.model and opinion and self.model.vetoes_answer(opinion))
+        if needs_answer:
             hits.append(
                 hit("questions.direct", CLAUSE_QUESTIONS, question.confidence, [(s, e, "question") for s, e in question.spans])
             )
-        opinion = self.model.opinion(normalised.text, explain_at=EXPLAIN_AT) if self.model else None
         harmful = any(h.rule_id.startswith(("abuse.", "spam.")) and h.rule_id != "abuse.profanity" for h in hits)
         return Findings(
-            tuple(hits), question.needs_answer, question.language, mask(text, personal),
+            tuple(hits), needs_answer, question.language, mask(text, personal),
             speech_act=speech_act_of(question, opinion, text),
             friendly=not harmful and is_friendly(text, normalised),
             model=_model_opinion(opinion, normalised, personal) if opinion else None,

@@ -55,7 +55,9 @@ def test_a_reviewers_notification_is_signed_with_their_name():
 
 
 def test_a_question_held_as_possible_abuse_needs_its_answer_once_a_reviewer_allows_it():
-    item = queued("Är du född så här dum eller har du pluggat för det?")
+    # a real question with an insult in it ("Är du född så här dum …?" alone is no question to
+    # answer: since round 5 the model's needs-answer head says so)
+    item = queued("När tänker du laga gatlyktan, är du korkad?")
     assert item.decision.action == ModerationAction.REVIEW and item.decision.needs_answer is False
     assert item.suggested["needs_answer_if_allowed"] is True
     allowed = resolution_for(item, Verdict(verdict="override", action="allow", reason="Ironi, ingen attack"), PER, NOW)

@@ -11,8 +11,8 @@ the reviewers"). The packaged model is built without them.
 
 Splits (fixed by a hash of each text, never by chance at build time):
 - harm, trained on: the city-page sets `eval_dev`, `eval_holdout`, `dev2`, the `train` parts of
-  `city_comments` to `city_comments13`, and two thirds of RTP-LX;
-- harm, held out (never trained on; used only to measure): the `heldout` parts of the thirteen
+  `city_comments` to `city_comments17`, and two thirds of RTP-LX;
+- harm, held out (never trained on; used only to measure): the `heldout` parts of the seventeen
   `city_comments` sets, `blind2`, `eval_blind` and the other third of RTP-LX;
 - speech act: two thirds of the speech-act set and the `train` parts of the city comments; held
   out: the other third and the `heldout` parts.
@@ -27,6 +27,12 @@ remove on its own only if, at the threshold chosen on the training folds' out-of
 probabilities, its precision on the held-out data is ≥ 0.95 over ≥ 10 removals; the file records
 the threshold, the measured precision and support (and `null` where that is not met). Whether it
 then does is the policy file's choice.
+
+The needs-answer head (round 5): one logistic regression on the city comments' `needs_answer`
+labels (their `train` parts and the three old sets; held out: the `heldout` parts, `eval_blind`,
+`blind2`). It never makes a question: where the rules find one, a probability below the file's
+`veto_below` says it needs no answer. The threshold is the one with the best out-of-fold F1 of the
+rules' `needs_answer` so vetoed; where none beats the rules alone it is 0 (no veto).
 
 Both the threshold and the held-out precision are measured on the comments the rules alone let
 stand (default policy): those are the only ones the model's removal acts on, and the ones the rules
@@ -69,10 +75,16 @@ TRAINING_REMOVAL_PRECISION = 0.97
 HARM_C = 8.0  # 4 and 16 did no better out of fold (2026-12-02)
 REVIEW_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
 ACT_C = 16.0
+# The needs-answer head (issue 14, round 5): where the rules find a question, a probability below
+# `veto_below` says it needs no answer (rhetoric, a question to the other commenters, an attack
+# phrased as a question). C and the threshold are chosen on out-of-fold F1 of the training data
+# only; 2026-12-04: C 16 (0.913 at 0.25) over 1, 2, 4, 8, 32, 64 (0.904–0.911).
+ANSWER_C = 16.0
+ANSWER_VETO_THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 SERVICE_ROOT = Path(__file__).resolve().parents[3]  # services/moderation
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "data" / "model.json.gz"
 
-CITY_SETS = tuple(f"city_comments{n}.jsonl" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13))
+CITY_SETS = tuple(f"city_comments{n}.jsonl" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17))
 
 
 @dataclass
@@ -82,6 +94,7 @@ class Example:
     harm: set[str] | None = None  # None: not a harm example
     act: str | None = None
     folded: str = ""
+    answer: bool | None = None  # needs an answer (city comments only)
 
 
 @dataclass
@@ -90,6 +103,8 @@ class Corpus:
     harm_heldout: list[Example] = field(default_factory=list)
     act_train: list[Example] = field(default_factory=list)
     act_heldout: list[Example] = field(default_factory=list)
+    answer_train: list[Example] = field(default_factory=list)
+    answer_heldout: list[Example] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # path → sha256
 
 
@@ -159,10 +174,12 @@ def load_corpus(root: Path = SERVICE_ROOT, reviewed: Path | None = None) -> Corp
         for item in _read_jsonl(data / name, corpus, root):
             if (harm := city_harm(item)) is not None:
                 corpus.harm_train.append(Example(item["text"], name, harm))
+            corpus.answer_train.append(Example(item["text"], name, answer=bool(item["needs_answer"])))
     for name in ("eval_blind.jsonl", "blind2.jsonl"):
         for item in _read_jsonl(data / name, corpus, root):
             if (harm := city_harm(item)) is not None:
                 corpus.harm_heldout.append(Example(item["text"], name, harm))
+            corpus.answer_heldout.append(Example(item["text"], name, answer=bool(item["needs_answer"])))
     split_sets = [data / name for name in CITY_SETS] + (sorted(reviewed.glob("*.jsonl")) if reviewed else [])
     for path in split_sets:
         source = path.stem if path.parent == data else "reviewed/" + path.stem
@@ -173,6 +190,10 @@ def load_corpus(root: Path = SERVICE_ROOT, reviewed: Path | None = None) -> Corp
                 (corpus.harm_train if train else corpus.harm_heldout).append(example)
             if example.act:
                 (corpus.act_train if train else corpus.act_heldout).append(example)
+            # an exported verdict's `needs_answer` is the machine's own judgement, not a label
+            if item.get("needs_answer") is not None and path.parent == data:
+                (corpus.answer_train if train else corpus.answer_heldout).append(
+                    Example(item["text"], source, answer=bool(item["needs_answer"])))
     for row in _read_jsonl(training / "rtplx-sv-dev.jsonl.gz", corpus, root):
         if (harm := rtplx_harm(row)) is not None:
             example = Example(row["text"], "rtplx", harm)
@@ -180,7 +201,8 @@ def load_corpus(root: Path = SERVICE_ROOT, reviewed: Path | None = None) -> Corp
     for row in _read_jsonl(training / "speech-acts-sv-dev.jsonl.gz", corpus, root):
         example = Example(row["text"], "speech_acts", None, row["label"])
         (corpus.act_heldout if _third(row["text"]) == 0 else corpus.act_train).append(example)
-    for examples in (corpus.harm_train, corpus.harm_heldout, corpus.act_train, corpus.act_heldout):
+    for examples in (corpus.harm_train, corpus.harm_heldout, corpus.act_train, corpus.act_heldout,
+                     corpus.answer_train, corpus.answer_heldout):
         for example in examples:
             example.folded = normalise(example.text).text
     return corpus
@@ -236,6 +258,7 @@ class Built:
     report: dict  # held-out figures and reliability tables
     harm: dict[str, CalibratedClassifierCV]  # the fitted scikit-learn models, for checking the export
     speech_act: LogisticRegression
+    answer: LogisticRegression | None
     index: dict[str, int]
 
 
@@ -243,26 +266,65 @@ def build(root: Path = SERVICE_ROOT, reviewed: Path | None = None) -> Built:
     return build_from(load_corpus(root, reviewed))
 
 
-# The rules' data files: removal is certified on what they leave standing, so a change to them
-# makes the certification stale (the packaged-model test names them).
-RULE_FILES = ("abuse.yaml", "scams.yaml", "links.yaml", "policy.yaml")
+# What the rules' decisions are made of, data and code: removal is certified on what they leave
+# standing and the answer head's veto is chosen on their `needs_answer`, so a change to any of them
+# makes the file stale (the packaged-model test names them).
+RULE_FILES = ("data/abuse.yaml", "data/scams.yaml", "data/links.yaml", "data/policy.yaml", "text.py", "policy.py")
+RULE_CODE = "rules"  # every .py in it
 
 
 def rule_files() -> dict[str, str]:
-    """sha256 of each rules data file in the package, by its path under services/moderation."""
+    """sha256 of each file the rules' decisions come from, by its path under services/moderation."""
     from importlib import resources
 
-    package = resources.files("socialops_moderation").joinpath("data")
-    return {f"src/socialops_moderation/data/{name}": hashlib.sha256(package.joinpath(name).read_bytes()).hexdigest()
-            for name in RULE_FILES}
+    package = resources.files("socialops_moderation")
+    paths = list(RULE_FILES) + sorted(f"{RULE_CODE}/{f.name}" for f in package.joinpath(RULE_CODE).iterdir() if f.name.endswith(".py"))
+    return {f"src/socialops_moderation/{path}": hashlib.sha256(package.joinpath(path).read_bytes()).hexdigest() for path in paths}
+
+
+def _rules_decisions(examples: list[Example]) -> list:
+    from ..evaluation import decide_texts, evaluation_moderator  # the rules, not this model
+
+    return decide_texts([e.text for e in examples], evaluation_moderator(with_model=False))
 
 
 def left_standing(examples: list[Example]) -> np.ndarray:
     """Per example, whether the rules alone (default policy) would neither hide nor delete it."""
-    from ..evaluation import decide_texts, evaluation_moderator  # the rules, not this model
+    return np.array([d.action.value not in ("hide", "delete") for d in _rules_decisions(examples)])
 
-    decisions = decide_texts([e.text for e in examples], evaluation_moderator(with_model=False))
-    return np.array([d.action.value not in ("hide", "delete") for d in decisions])
+
+def rules_need_answer(examples: list[Example]) -> np.ndarray:
+    """Per example, the rules' own `needs_answer` (default policy): what the head may veto."""
+    return np.array([d.needs_answer for d in _rules_decisions(examples)])
+
+
+def _f1(truth: np.ndarray, predicted: np.ndarray) -> dict:
+    tp, fp, fn = int((truth & predicted).sum()), int((~truth & predicted).sum()), int((truth & ~predicted).sum())
+    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    return {"precision": round(precision, 3), "recall": round(recall, 3),
+            "f1": round(2 * precision * recall / (precision + recall), 3) if precision + recall else 0.0, "support": tp + fn}
+
+
+def build_answer_head(corpus: Corpus, index: dict[str, int], folds: StratifiedKFold) -> tuple[LogisticRegression | None, dict, dict]:
+    """The needs-answer head and its veto threshold: the threshold with the best out-of-fold F1 of
+    the rules' `needs_answer` vetoed below it (none if no threshold beats the rules alone)."""
+    if not corpus.answer_train:
+        return None, {}, {}
+    x, y = matrix(corpus.answer_train, index), np.array([bool(e.answer) for e in corpus.answer_train])
+    head = LogisticRegression(C=ANSWER_C, class_weight="balanced", max_iter=5000)
+    oof = cross_val_predict(head, x, y, cv=folds, method="predict_proba")[:, 1]
+    head.fit(x, y)
+    rules = rules_need_answer(corpus.answer_train)
+    out_of_fold = {"rules": _f1(y, rules)} | {f"{t:.2f}": _f1(y, rules & (oof >= t)) for t in ANSWER_VETO_THRESHOLDS}
+    best = max(ANSWER_VETO_THRESHOLDS, key=lambda t: (out_of_fold[f"{t:.2f}"]["f1"], -t))
+    veto = best if out_of_fold[f"{best:.2f}"]["f1"] > out_of_fold["rules"]["f1"] else 0.0
+    report = {"out_of_fold": out_of_fold, "veto_below": veto}
+    if corpus.answer_heldout:
+        held_y = np.array([bool(e.answer) for e in corpus.answer_heldout])
+        held_rules = rules_need_answer(corpus.answer_heldout)
+        held_p = head.predict_proba(matrix(corpus.answer_heldout, index))[:, 1]
+        report["heldout"] = {"rules": _f1(held_y, held_rules), "with_veto": _f1(held_y, held_rules & (held_p >= veto))}
+    return head, {"veto_below": veto}, report
 
 
 def build_from(corpus: Corpus) -> Built:
@@ -339,7 +401,9 @@ def build_from(corpus: Corpus) -> Built:
         p, r = tp / max(1, chosen.sum()), tp / max(1, truth.sum())
         report["speech_act"][label] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0,
                                        "support": int(truth.sum())}
-    weights = np.column_stack([*columns, *act_coef])
+    answer, answer_entry, report["answer"] = build_answer_head(corpus, index, folds)
+    answer_columns = [np.round(answer.coef_[0], 6)] if answer is not None else []
+    weights = np.column_stack([*columns, *act_coef, *answer_columns])
     keep = np.flatnonzero(np.abs(weights).max(axis=1) > 0)
     provenance = {
         "built_by": "socialops_moderation.learned.build",
@@ -348,12 +412,13 @@ def build_from(corpus: Corpus) -> Built:
         "files": corpus.files,
         "rule_files": rule_files(),
         "examples": {"harm_train": len(corpus.harm_train), "harm_heldout": len(corpus.harm_heldout),
-                     "speech_act_train": len(corpus.act_train), "speech_act_heldout": len(corpus.act_heldout)},
+                     "speech_act_train": len(corpus.act_train), "speech_act_heldout": len(corpus.act_heldout),
+                     "answer_train": len(corpus.answer_train), "answer_heldout": len(corpus.answer_heldout)},
         "features": len(keep),
         "settings": {"ngram_sizes": list(NGRAM_SIZES), "harm_C": HARM_C, "speech_act_C": ACT_C, "min_document_frequency": MIN_DOCUMENT_FREQUENCY,
                      "removal_precision": REMOVAL_PRECISION, "removal_min_support": REMOVAL_MIN_SUPPORT,
                      "training_removal_precision": TRAINING_REMOVAL_PRECISION,
-                     "removal_measured_on": "comments the rules leave standing"},
+                     "removal_measured_on": "comments the rules leave standing", "answer_C": ANSWER_C},
     }
     # The version names what the model was built from and how: the same data and settings, the same name.
     digest = hashlib.sha256(
@@ -372,7 +437,10 @@ def build_from(corpus: Corpus) -> Built:
                            "bias": act_bias},
         },
     }
-    return Built(model, report, fitted_models, acts, index)
+    if answer is not None:
+        model["heads"]["answer"] = {"column": len(HARM_CLASSES) + len(SPEECH_ACTS), "bias": float(f"{answer.intercept_[0]:.6g}"),
+                                    **answer_entry}
+    return Built(model, report, fitted_models, acts, answer, index)
 
 
 def write(model: dict, out: Path) -> None:
@@ -400,6 +468,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{t}: {c['allowable_city_reviewed']:.3f}/{c['recall']:.2f}" for t, c in entry["review_cost_out_of_fold"].items()))
     for label, entry in report["speech_act"].items():
         print(f"  speech act {label:<10} heldout P {entry['precision']:.2f} R {entry['recall']:.2f} F1 {entry['f1']:.2f} (n={entry['support']})")
+    if answer := report.get("answer"):
+        print(f"  needs answer: veto below {answer['veto_below']}; out-of-fold F1, rules {answer['out_of_fold']['rules']['f1']:.3f}, "
+              + ", ".join(f"vetoed below {t}: {entry['f1']:.3f}" for t, entry in answer["out_of_fold"].items() if t != "rules"))
+        if "heldout" in answer:
+            print(f"    held out (city sets): rules {answer['heldout']['rules']}, with the veto {answer['heldout']['with_veto']}")
     if args.report:
         print(json.dumps(report, indent=1, ensure_ascii=False))
     return 0

@@ -9,6 +9,8 @@ provenance of the build. Heads:
   Per class the file says whether the model may remove on its own (`removal`: the threshold at which
   its precision on held-out data was measured ≥ 0.95, else null).
 - `speech_act`: one multinomial classifier (question, directive, expressive, assertion), softmax.
+- `answer` (optional: files built before round 5 lack it): the probability that a comment needs an
+  answer (sigmoid), and `veto_below`: where the rules find a question, below it the model says no.
 
 Loading reads only the packaged file (no network). Scoring is deterministic: the features' rows are
 summed in table order.
@@ -53,6 +55,7 @@ class Opinion:
     harm: dict[str, float]  # calibrated probability per class
     speech_act: str
     speech_act_scores: dict[str, float]
+    answer: float | None = None  # probability that it needs an answer; None: the file has no such head
     words: tuple[WeightedWord, ...] = ()  # the words that weighed most, for the classes asked for
 
 
@@ -84,6 +87,10 @@ class Model:
         self.act_classes: tuple[str, ...] = tuple(acts["classes"])
         self.act_columns = list(acts["columns"])
         self.act_bias = [float(b) for b in acts["bias"]]
+        answer = data["heads"].get("answer")
+        self.answer_column: int | None = int(answer["column"]) if answer else None
+        self.answer_bias = float(answer["bias"]) if answer else 0.0
+        self.answer_veto_below = float(answer["veto_below"]) if answer else 0.0
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Model:
@@ -118,7 +125,12 @@ class Model:
         act = max(self.act_classes, key=lambda c: (acts[c], -self.act_classes.index(c)))
         wanted = explain if explain is not None else tuple(c for c, p in harm.items() if p >= explain_at)
         words = self.weighed_words(folded, wanted, scale) if wanted else ()
-        return Opinion(self.version, harm, act, acts, words)
+        answer = _sigmoid(float(total[self.answer_column]) + self.answer_bias) if self.answer_column is not None else None
+        return Opinion(self.version, harm, act, acts, answer, words)
+
+    def vetoes_answer(self, opinion: Opinion) -> bool:
+        """Whether the model says a question the rules found needs no answer."""
+        return opinion.answer is not None and opinion.answer < self.answer_veto_below
 
     def weighed_words(self, folded: str, classes: tuple[str, ...], scale: float | None = None,
                       limit: int = 3) -> tuple[WeightedWord, ...]:

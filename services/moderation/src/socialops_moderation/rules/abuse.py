@@ -73,6 +73,8 @@ class AbuseLexicon:
     reported_naming: re.Pattern[str]
     insult: re.Pattern[str]
     insult_exceptions: re.Pattern[str]
+    # ordinary words as written that folding turns into an insult ("morron" → "moron")
+    insult_not_as_written: frozenset[str]
     insult_mild: re.Pattern[str]
     profanity: re.Pattern[str]
     person_address: re.Pattern[str]
@@ -88,6 +90,8 @@ class AbuseLexicon:
 
 
 _PART = re.compile(r"\{(\w+)\}")
+# a reclaimed word and its compounds share their first letters (folded): "blatar", "blatepower"
+RECLAIMED_PREFIX = 4
 
 
 def _with_parts(pattern: str, parts: dict[str, str]) -> str:
@@ -122,9 +126,11 @@ def _noun_phrases(nouns: dict, censorable: bool = False) -> tuple[re.Pattern[str
     parts = {
         "safe": _alternation(nouns["safe"], censorable),
         "predicate": _alternation(nouns["safe"] + nouns["predicate_only"], censorable),
-        "predicate_only": _alternation(nouns["predicate_only"], censorable),
         "adjectives": "(?:" + _alternation(nouns["insulting_adjectives"], censorable) + r")(?:a|e|t)?",
         "third": _alternation([n for n in nouns["safe"] if n not in ("skithög", "skämt")] + nouns["plural_only"], censorable),
+        # "Det här är ett jävla skämt", "hanteringen är ett jävla skämt": said of a thing or a third
+        # party, "skämt" is criticism (issue 14, round 5; city_comments14 and 16 train); to "du" it stays an attack
+        "predicate_third": _alternation([n for n in nouns["predicate_only"] if n != "skämt"], censorable),
         "gap": fold_pattern(_FILLER),
         # a compound ending in an insult ("pissråtta", "dumskalle"): at least 3 letters before it
         "compound": r"\w{3,}(?:" + _alternation(nouns["compound_tails"], censorable) + ")",
@@ -150,12 +156,12 @@ def _noun_phrases(nouns: dict, censorable: bool = False) -> tuple[re.Pattern[str
         r"\b(era|ert|er|your)\s+{gap}{0,2}?({third}){edge}|"  # "era horungar": you-plural, the readers
         r"\b(är|e|var|are)\s+((ju|bara|verkligen|helt|typiska)\s+)?(ett\s+gäng|en\s+samling|en\s+riktig|ett\s+riktigt|en\s+komplett|"
         r"ett\s+komplett|fullständiga|fullständig|riktiga|rena|en|ett|a|an|a\s+bunch\s+of)\s+{gap}{0,3}?({third}){edge}"
-        r"|\b(är|e)\s+(en|ett)\s+{adjectives}\s+({predicate_only}){edge}"
+        r"|\b(är|e)\s+(en|ett)\s+{adjectives}\s+({predicate_third}){edge}"
     )
 
     def compiled(template: str) -> re.Pattern[str]:
         folded = fold_pattern(template)
-        return re.compile(re.sub(r"\{(safe|predicate_only|predicate|adjectives|third|gap|edge|compound)\}", lambda m: parts[m.group(1)], folded))
+        return re.compile(re.sub(r"\{(safe|predicate_third|predicate|adjectives|third|gap|edge|compound)\}", lambda m: parts[m.group(1)], folded))
 
     return compiled(person), compiled(third)
 
@@ -178,6 +184,7 @@ def lexicon(censorable: bool = False) -> AbuseLexicon:
         reported_naming=re.compile(fold_pattern(data["reported_naming"])),
         insult=_lexicon_regex(data["insult"], censorable),  # type: ignore[arg-type]
         insult_exceptions=re.compile(f"{_EDGE_L}(?:{_alternation(data['insult']['except'])})\\w*"),
+        insult_not_as_written=frozenset(w.lower() for w in data["insult"].get("not_as_written", [])),
         insult_mild=_lexicon_regex(data["insult_mild"], censorable),  # type: ignore[arg-type]
         profanity=_lexicon_regex(data["profanity"], censorable),  # type: ignore[arg-type]
         # "du/din/you" is one person; "ni/er" in a city's comment field is nearly always the city.
@@ -212,11 +219,19 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     # by the commenter; quoted words without such a cue still count (quotes are also used for emphasis).
     reported = _quotations(folded) if lex.quote_report_cues.search(folded) else []
     reported += [(m.end(), _clause_end(folded, m.end())) for m in lex.reported_naming.finditer(folded)]
-    def about_oneself(start: int) -> bool:
+    reclaimed: list[str] = []  # the first letters of words the writer has used of their own group
+
+    def about_oneself(start: int, end: int | None = None) -> bool:
         sentence_start = max(folded.rfind(c, 0, start) for c in ".!?\n") + 1
         before = folded[max(sentence_start, start - 40) : start]
-        # "vi blattar från Norrby": the writer's own group, named by the word its members reclaim
-        return bool(lex.self_reference.search(before) or lex.self_subject.search(before))
+        # "vi blattar från Norrby": the writer's own group, named by the word its members reclaim;
+        # and the same word again later in the comment ("… Blattepower"; issue 14 round 5, city_comments15 train)
+        word = folded[start : end or start]
+        if lex.self_reference.search(before) or lex.self_subject.search(before):
+            if word:
+                reclaimed.append(word[:RECLAIMED_PREFIX])
+            return True
+        return end is not None and word[:RECLAIMED_PREFIX] in reclaimed
 
     def reported_quote(start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in reported)
@@ -238,7 +253,7 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
 
     hate_spans, hate_conf = [], 0.0
     for m in lex.hate.finditer(folded):
-        if reported_quote(m.start(), m.end()) or about_oneself(m.start()):  # "jag är en stolt blatte"
+        if reported_quote(m.start(), m.end()) or about_oneself(m.start(), m.end()):  # "jag är en stolt blatte"
             continue
         hate_spans.append((*n.span(m.start(), m.end()), "slur"))
         taken.append((m.start(), m.end()))
@@ -270,7 +285,7 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     addressed = [(m.start(), m.end()) for m in lex.noun_phrase_person.finditer(folded)]
     for m in lex.insult.finditer(folded):
         if (not free(m.start(), m.end()) or any(s <= m.start() < e for s, e in exceptions) or about_oneself(m.start())
-                or reported_quote(m.start(), m.end())):
+                or reported_quote(m.start(), m.end()) or _as_written(n, m.start(), m.end()) in lex.insult_not_as_written):
             continue
         taken.append((m.start(), m.end()))
         if any(s <= m.start() and m.end() <= e for s, e in addressed) or _aimed_at_person(
@@ -310,6 +325,12 @@ def classify_abuse(text: str, normalised: Normalised | None = None) -> list[Rule
     if profanity_spans:
         hits.append(hit("abuse.profanity", CLAUSE_TONE, 0.9, profanity_spans))
     return hits
+
+
+def _as_written(n: Normalised, start: int, end: int) -> str:
+    """The original words a folded span came from, lower case."""
+    original_start, original_end = n.span(start, end)
+    return n.original[original_start:original_end].lower()
 
 
 # Swedish writes compounds as one word, and the word that gives the context is often their last

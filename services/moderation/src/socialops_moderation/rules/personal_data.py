@@ -42,6 +42,9 @@ _STREET_SUFFIXES = (
 _STREET = re.compile(
     rf"\b[A-ZÅÄÖ][a-zåäöé]+(?:{_STREET_SUFFIXES})\s+\d{{1,4}}(?:\s?[A-Za-z](?![a-zåäö]))?(?:\s*,?\s*(?:lgh|lägenhet)\s*\d+)?",
 )
+# "Terrordådet på Drottninggatan 2017": a bare 19xx/20xx after a street name is the year of an event
+# (issue 14, round 5; city_comments15 train), not a house number.
+_YEAR_AFTER_STREET = re.compile(r"\s(19|20)\d\d$")
 _POSTCODE = re.compile(r"(?<!\d)\d{3}\s?\d{2}\s+[A-ZÅÄÖ][a-zåäö]+(?:\s[A-ZÅÄÖ][a-zåäö]+)?")
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 _IBAN = re.compile(r"\bSE\d{2}(?:\s?\d{4}){5}\b", re.IGNORECASE)
@@ -241,7 +244,8 @@ def classify_personal_data(
         elif _phone_digits(digits, config):
             add("personal_data.phone", start, end, "phone")
     for m in _STREET.finditer(text):
-        add("personal_data.address", m.start(), m.end(), "address")
+        if not _YEAR_AFTER_STREET.search(m.group()):
+            add("personal_data.address", m.start(), m.end(), "address")
     for m in _STREET_NUMBER_WORD.finditer(text):
         number = _word_digits(m.group("number").lower())
         if number and m.group("number").lower() not in ("en", "ett") and 0 < int(number) < 400:

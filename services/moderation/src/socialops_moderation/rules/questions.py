@@ -39,7 +39,7 @@ _SV_VERB_FIRST = (
     r"(kan|kommer|ska|skall|finns|går|gäller|har|är|blir|behöver|måste|får|borde|bör|vill|skulle|"
     r"gör|stämmer|fungerar|funkar|öppnar|stänger|kostar|brukar|hinner|tar|räcker|vet|planerar|"
     r"tänker|jobbar|arbetar|hämtas|töms|plogas|sandas|lagas|byggs|gjorde|hade|var|fick|kostade|"
-    r"tycker|menar|gick|såg|hörde)"
+    r"tycker|menar|gick|såg|hörde|sker)"
 )
 # Verb-first clauses that are requests even without a question mark ("Kan ni laga lampan").
 _SV_REQUEST_VERBS = r"(kan|finns|går|får|gäller|stämmer|har|ska|skall|behöver|måste|är|kommer|brukar|blir)"
@@ -110,6 +110,31 @@ _RHETORICAL = [
     r"\bvad\s+(trodde|tror)\s+(ni|du|man|de|dom)\s+(skulle|att\s+det\s+skulle)\s+hända\b",
     r"\b(vill|kan)\s+(någon|nån|ngn)\s+(köpa|låna|byta|ta\s+över|adoptera)\b",
     r"\b(någon|nån|ngn)\s+som\s+(har\s+)?(sett|hittat|tappat)\s+(min|mitt|mina|vår|vårt|våra|en|ett)\b",
+    # issue 14, round 5 (city_comments14-17 train): memories shared with the others ("Minns ni när
+    # Hamnfesten var gratis?"), a call to the others ("Någon mer som var på debatten?"), rhetoric
+    # ("Hur många skolor ska ni stänga innan ni fattar …", "Sen när blev …", "Har ni hört något så dumt?")
+    r"\bminns\s+(ni|du|nån|någon|ngn|folk)\b",
+    r"\bkommer\s+(ni|du|nån|någon|ngn|folk)\s+(\w+\s+)?ihåg\b",
+    r"\b(någon|nån|ngn)\s+(mer|fler|annan|här|mer\s+här)\s+som\b",
+    r"\bhur\s+många\s+(\w+\s+){1,5}innan\s+(ni|någon|nån|man|kommunen|politikerna|de|dom)\b",
+    r"\bsen\s+när\s+(blev|är|har|började)\b",
+    r"\bvad\s+hände\s+med\s+(tiden|den\s+tiden|dagarna|åren)\b",
+    r"\b(något|nåt|nånting)\s+så\s+(dumt|korkat|sjukt|löjligt|idiotiskt|befängt)\b",
+    # the same round, from the train parts of all city sets: stock rhetoric that recurs across writers
+    r"\bvem\s+(tror\s+ni\s+)?(ska|skall)\s+betala\s+för\s+(det\s+här|detta|allt|allt\s+det\s+här|kalaset)\b",
+    r"\bvad\s+hände\s+med\s+(löftet|löftena|vallöftet|vallöftena|[\"”“'])",
+    r"\bska\s+vi\s+verkligen\b",
+    r"\bär\s+det\s+verkligen\s+(någon|nån|kommunens|rimligt|meningen)\b",
+    r"\bhur\s+många\s+gånger\s+(ska|måste|behöver)\b",
+    r"\bskulle\s+ni\s+(själva|själv|skriva|säga|acceptera|tycka)\b",
+    r"\bvem\s+i\s+(hela\s+)?världen\b",
+    r"\b(någon|nån)\s+som\s+(fortfarande|verkligen|på\s+allvar)\s+tror\b",
+    r"\bvem\s+behöver\s+(väl|ens)\b",
+    r"\b(någon|nån)\s+enda\s+(politiker|människa|person|tjänsteman)\b",
+    r"\bvad\s+är\s+det\s+för\s+tider\b",
+    r"\bvilka\s+(genier|snillen|clowner|idioter|pellejöns)\b",
+    r"\b(har|var)\s+(någon|nån|ni)\s+(\w+\s+){0,4}någonsin\b",
+    r"\bvad\s+ska\s+hända\s+(härnäst|sen|nästa\s+gång)\b",
 ]
 
 
