@@ -74,13 +74,17 @@ CITY_SETS = [
     *[(f"city_comments{n}/{split}", f"city_comments{n}.jsonl", split,
        "round 5, written by someone else: " + ("rules mended from it, model trained on it" if split == "train" else "never tuned on"))
       for n in (14, 15, 16, 17) for split in ("train", "heldout")],
+    *[(f"city_comments{n}/{split}", f"city_comments{n}.jsonl", split,
+       "round 6, written by someone else: " + ("model trained on it, rules mended from it for spoken questions only" if split == "train" else "never tuned on"))
+      for n in (18, 19, 20, 21) for split in ("train", "heldout")],
 ]
 
 
 HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_comments3/heldout", "city_comments4/heldout",
                  "city_comments5/heldout", "city_comments6/heldout", "eval_blind", "blind2", "city_comments7/heldout", "city_comments8/heldout", "city_comments9/heldout",
                  "city_comments10/heldout", "city_comments11/heldout", "city_comments12/heldout", "city_comments13/heldout",
-                 "city_comments14/heldout", "city_comments15/heldout", "city_comments16/heldout", "city_comments17/heldout")
+                 "city_comments14/heldout", "city_comments15/heldout", "city_comments16/heldout", "city_comments17/heldout",
+                 "city_comments18/heldout", "city_comments19/heldout", "city_comments20/heldout", "city_comments21/heldout")
 # the held-out parts as they were before round 5 (2026-12-04), to compare with the figures quoted until then
 HELD_OUT_SETS_ROUND_4 = HELD_OUT_SETS[:15]
 

@@ -125,15 +125,20 @@ def test_comments_written_by_someone_else_stay_precise_and_recall_does_not_fall(
     (15, 0.58, 0.85, 0.52, 0.03, 0.08),
     (16, 0.62, 0.85, 0.50, 0.03, 0.08),
     (17, 0.62, 0.88, 0.47, 0.03, 0.08),
+    (18, 0.60, 0.85, 0.44, 0.03, 0.08),
+    (19, 0.53, 0.88, 0.52, 0.03, 0.10),
+    (20, 0.62, 0.90, 0.44, 0.05, 0.08),
+    (21, 0.36, 0.80, 0.24, 0.03, 0.10),
 ])
-def test_rounds_four_and_five_comments_written_by_someone_else_stay_precise(number, removed, seen, deleted,
+def test_rounds_four_to_six_comments_written_by_someone_else_stay_precise(number, removed, seen, deleted,
                                                                            wrongly_removed, reviewed):
-    """The held-out thirds of city_comments10–13 (round 4, 2026-12-03) and 14–17 (round 5,
-    2026-12-04), each four more helpers who read neither the rules nor the data: floors a little
-    under the figures after their round's changes, which were made from their `train` parts only
-    (before: city_comments1N_baseline.txt). Round 4's rules wrongly remove 2 of 60 and 1 of 40
-    allowable comments in two of its sets and the model sends up to 15 % of one set's to a
-    reviewer; in round 5's, the rules wrongly remove 1 of city_comments14's 47."""
+    """The held-out thirds of city_comments10–13 (round 4, 2026-12-03), 14–17 (round 5) and 18–21
+    (round 6, both 2026-12-04), each four more helpers who read neither the rules nor the data:
+    floors a little under the figures after their round's changes, which were made from their
+    `train` parts only (before: city_comments{N}_baseline.txt). Round 4's rules wrongly remove 2 of
+    60 and 1 of 40 allowable comments in two of its sets and the model sends up to 15 % of one
+    set's to a reviewer; in round 5's, the rules wrongly remove 1 of city_comments14's 47; in round
+    6's, 1 of city_comments18's 45 and 2 of city_comments20's 42."""
     unseen = _city("heldout", DATA / f"city_comments{number}.jsonl")
     assert unseen.items >= 60
     assert unseen.allowable.removed <= wrongly_removed and unseen.allowable.reviewed <= reviewed, unseen.allowable
@@ -175,13 +180,14 @@ def test_rtplx_clean_text_is_not_removed_and_forum_questions_are_recognised():
 
 def test_needs_answer_pooled_over_the_held_out_parts():
     """Issue 14's target is `needs_answer` F1 ≥ 0.90 on city-page comments. Pooled over the
-    held-out parts of the city sets, `eval_blind` and `blind2` (never trained or tuned on): 0.903
-    with round 5's answer head (2026-12-04; 0.876 without it); the floor is a little under."""
-    items = [i for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17)
+    held-out parts of the city sets, `eval_blind` and `blind2` (never trained or tuned on): 0.889
+    after round 6 (2026-12-04; without city_comments18–21 0.903 with round 5's answer head, 0.876
+    without the head); the floor is a little under. Missed."""
+    items = [i for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
              for i in load_items(DATA / f"city_comments{n}.jsonl") if i["split"] == "heldout"]
     items += load_items(BLIND, BLIND2)
     _, decisions = run(items)
     pairs = [(bool(i["needs_answer"]), d.needs_answer) for i, d in zip(items, decisions, strict=True)]
     tp = sum(t and p for t, p in pairs)
     precision, recall = tp / sum(p for _, p in pairs), tp / sum(t for t, _ in pairs)
-    assert 2 * precision * recall / (precision + recall) >= 0.89, (precision, recall)
+    assert 2 * precision * recall / (precision + recall) >= 0.87, (precision, recall)

@@ -1,4 +1,4 @@
-"""Round 5 of issue 14 (2026-12-04): what the `train` parts of city_comments14-17 showed the rules
+"""Rounds 5 and 6 of issue 14 (2026-12-04): what the `train` parts of city_comments14-21 showed the rules
 got wrong. Sentences written for these tests, not taken from the sets."""
 
 import pytest
@@ -92,3 +92,16 @@ def test_round_five_rhetoric_and_questions_to_the_others_need_no_answer(text):
 ])
 def test_round_five_real_questions_are_still_questions(text):
     assert find_questions(text).needs_answer, text
+
+
+@pytest.mark.parametrize("text, needs_answer", [
+    # round 6 (2026-12-04, the train parts of city_comments18-21): questions written as spoken
+    ("e det gratis att låna skridskor i hallen", True),
+    ("va kostar ett sommarkort för bussen", True),
+    ("vilken buss tar man till friluftsbadet", True),
+    ("e simhallen öppen för alla eller måste man ha kort", True),
+    ("hur e läget allihop", False),
+    ("va kul att ni fixade lekplatsen", False),
+])
+def test_round_six_spoken_questions(text, needs_answer):
+    assert find_questions(text).needs_answer is needs_answer, text

@@ -25,7 +25,8 @@ from socialops_common.events import RuleHit
 from ..text import Normalised, fold_pattern, normalise
 from . import CLAUSE_QUESTIONS, hit
 
-_SV_INTERROGATIVES = r"(hur|när|var|vart|varifrån|vad|varför|vem|vems|vilken|vilket|vilka|hurdan)"
+# "va" and "e" are how "vad" and "är" are written in speech-like comments ("va kostar det", "hur e det")
+_SV_INTERROGATIVES = r"(hur|när|var|vart|varifrån|vad|va|varför|vem|vems|vilken|vilket|vilka|hurdan)"
 _SV_SUBJECTS = r"(jag|vi|man|du|han|hon|de|dom|den|det|ni|min|mitt|mina|vår|vårt|våra|ens|alla|folk)"
 _SV_FINITE_VERBS = (
     r"(kan|kommer|ska|skall|finns|går|gäller|har|hade|är|var|blir|behöver|måste|får|fick|borde|bör|"
@@ -33,7 +34,7 @@ _SV_FINITE_VERBS = (
     r"betyder|innebär|hittar|ansöker|anmäler|söker|bokar|lämnar|hämtar|vänder|ringer|mejlar|kontaktar|"
     r"stämmer|avgör|bestämmer|ansvarar|räknas|beräknas|planeras|byggs|görs|fattas|står|ligger|tycker|"
     r"tänker|menar|hjälper|svarar|handlar|töms|plogas|sandas|sopas|lagas|åtgärdas|hanteras|når|hör|"
-    r"brukar|hinner|orkar|vet|var|kom)"
+    r"brukar|hinner|orkar|vet|var|kom|e)"
 )
 _SV_VERB_FIRST = (
     r"(kan|kommer|ska|skall|finns|går|gäller|har|är|blir|behöver|måste|får|borde|bör|vill|skulle|"
@@ -42,7 +43,7 @@ _SV_VERB_FIRST = (
     r"tycker|menar|gick|såg|hörde|sker)"
 )
 # Verb-first clauses that are requests even without a question mark ("Kan ni laga lampan").
-_SV_REQUEST_VERBS = r"(kan|finns|går|får|gäller|stämmer|har|ska|skall|behöver|måste|är|kommer|brukar|blir)"
+_SV_REQUEST_VERBS = r"(kan|finns|går|får|gäller|stämmer|har|ska|skall|behöver|måste|är|e|kommer|brukar|blir)"
 _EN_QUESTION_START = (
     r"(how|when|where|what|why|who|which|whose|can|could|will|would|is|are|was|were|do|does|did|"
     r"should|shall|may|has|have)"
@@ -55,6 +56,10 @@ _QUESTION_START = [
     r"^(vilken|vilket|vilka|vad\s+för|hur\s+många|hur\s+mycket)\s+\w+\s+\w+.*\?",  # not "Vilken fin bild!"
     rf"^{_SV_REQUEST_VERBS}\s+(ni|man|jag|vi|det|den|du|någon|kommunen|staden|ert|er|era|där|alla|vårt|våra|min|mitt|mina|barn|de|dom|bussen|badet|biblioteket|skolan|förskolan|parkeringen|vägen|gatan|tömningen|avgiften)\b",
     rf"^{_EN_QUESTION_START}\s+\w+.*\?",  # English: "What a lovely evening." is no question
+    # issue 14, round 6 (city_comments18-21 train): without a question mark, "vilket nummer ringer
+    # man …", and an either-or after a verb first ("e gratisbadet bara för … eller får man …")
+    rf"^(vilken|vilket|vilka)\s+\w+\s+{_SV_FINITE_VERBS}\s+(man|jag|vi|ni|du)\b",
+    rf"^{_SV_REQUEST_VERBS}\s+\w+[^.!]*\beller\s+({_SV_FINITE_VERBS}|{_SV_REQUEST_VERBS})\s+(man|jag|vi|ni|det|den|du)\b",
 ]
 _VERB_FIRST_WITH_MARK = rf"^{_SV_VERB_FIRST}\s+\w+.*\?"
 _INDIRECT = [
@@ -135,6 +140,7 @@ _RHETORICAL = [
     r"\bvilka\s+(genier|snillen|clowner|idioter|pellejöns)\b",
     r"\b(har|var)\s+(någon|nån|ni)\s+(\w+\s+){0,4}någonsin\b",
     r"\bvad\s+ska\s+hända\s+(härnäst|sen|nästa\s+gång)\b",
+    r"\bhur\s+(e|är)\s+läget\b",  # a greeting
 ]
 
 
