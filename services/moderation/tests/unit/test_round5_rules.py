@@ -105,3 +105,22 @@ def test_round_five_real_questions_are_still_questions(text):
 ])
 def test_round_six_spoken_questions(text, needs_answer):
     assert find_questions(text).needs_answer is needs_answer, text
+
+
+@pytest.mark.parametrize("text", [
+    # round 6: a word the writer uses of themself, what was shouted at someone, graffiti without quotes
+    "Jag är en riktig lantisjävel och stolt över det",
+    "Några killar skrek hora efter oss tjejer vid busshållplatsen",
+    "Det står döda alla vakter sprejat på tunneln vid skolan",
+])
+def test_round_six_reports_and_self_descriptions_stand(text):
+    assert rules(text) & HARM == set(), text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("din lantisjävel", "abuse.personal_attack"),
+    ("du är en hora", "abuse.personal_attack"),
+    ("döda alla vakter", "abuse.threat"),
+])
+def test_round_six_the_same_words_said_still_count(text, expected):
+    assert expected in rules(text), text
