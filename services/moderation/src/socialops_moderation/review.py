@@ -22,11 +22,12 @@ same item answers 409.
 
 
 import asyncio
-from datetime import datetime, timedelta
+import json
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, Protocol
 
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field, model_validator
 from socialops_common.events import (
     AccountRecord,
@@ -42,6 +43,7 @@ from socialops_common.kafka import to_bytes
 from socialops_common.topics import ACTIONS, MODERATION
 
 from .access import allowed, started, works_on_account
+from .learned import verdicts
 from .actions.commands import commands_for
 from .metrics import REVIEW_QUEUE, REVIEWS
 from .notification import notification_for
@@ -311,6 +313,23 @@ def review_router(backend: ReviewBackend) -> APIRouter:
                                                friendly_only=True, follow_up="like")
         return [{**(entry := listed(d, first_at, like)), "like": entry["follow_up"]}
                 for d, first_at, like in found if theirs(person, d.platform.value, d.account_id)]
+
+    @router.get("/verdicts.jsonl", response_class=Response,
+                responses={200: {"content": {"application/x-ndjson": {}}, "description": "one labelled comment per line"}})
+    async def verdicts_export(
+        person: Annotated[Person, Depends(reviewer)],
+        since: Annotated[date | None, Query(description="verdicts from this day on (Stockholm)")] = None,
+        account_id: str | None = None,
+    ) -> Response:
+        """The verdicts that stand on the person's accounts as labelled comments for the city's own model
+        (`learned.build --reviewed`): masked text, class and split, never the author, the reviewer or
+        the reason (learned/verdicts.py). The same rows as `socialops-moderation export-verdicts`."""
+        pairs = await store().resolved_reviews(verdicts.since_date(since.isoformat() if since else None), account_id)
+        result = verdicts.export([(original, verdict) for original, verdict in pairs
+                                  if theirs(person, original.platform.value, original.account_id)])
+        return Response(verdicts.to_jsonl(result.rows), media_type="application/x-ndjson", headers={
+            "Content-Disposition": f'attachment; filename="verdicts-{utc_now().date().isoformat()}.jsonl"',
+            "X-Verdicts-Left-Out": json.dumps(dict(result.left_out), sort_keys=True)})
 
     @router.get("/{decision_id}", response_model=ReviewView)
     async def one(decision_id: str, person: Annotated[Person, Depends(reader)]) -> ReviewView:

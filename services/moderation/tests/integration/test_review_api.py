@@ -22,7 +22,8 @@ AUTH = {"Authorization": "Bearer s3cret"}
 async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, database_url, tmp_path):
     account = f"page-{uuid.uuid4().hex[:8]}"
     other = f"page-{uuid.uuid4().hex[:8]}"
-    settings = settings_for(kafka_bootstrap, database_url, None, account)
+    settings = settings_for(kafka_bootstrap, database_url, None, account).model_copy(
+        update={"machine_tokens": "Louise kommunikatör:editor:s3cret,Arkivet:archivist:arkiv-token"})
     app = create_app(settings)
     service = app.state.service
     await service.start()
@@ -106,6 +107,16 @@ async def test_review_queue_confirm_override_and_errors(kafka_bootstrap, databas
             written = out.read_text("utf-8")
             assert "Louise" not in written and "Upprepade" not in written and "user-9" not in written
             assert (await export_verdicts(settings, out, account_id=other)).rows == []
+            # the same rows over HTTP, for a person who reviews (an archivist may not)
+            download = await client.get("/review/verdicts.jsonl", params={"account_id": account}, headers=AUTH)
+            assert download.status_code == 200 and download.headers["content-type"].startswith("application/x-ndjson")
+            assert download.text == written and "attachment" in download.headers["content-disposition"]
+            assert json.loads(download.headers["x-verdicts-left-out"]) == dict(exported.left_out)
+            later = await client.get("/review/verdicts.jsonl", params={"account_id": account, "since": "2999-01-01"}, headers=AUTH)
+            assert later.status_code == 200 and later.text == ""
+            refused = await client.get("/review/verdicts.jsonl", headers={"Authorization": "Bearer arkiv-token"})
+            assert refused.status_code == 403
+            assert (await client.get("/review/verdicts.jsonl")).status_code == 401
 
             metrics = (await client.get("/metrics")).text
             assert "socialops_moderation_review_queue_size" in metrics

@@ -110,9 +110,13 @@ def export(pairs: Iterable[tuple[ModerationDecision, ModerationDecision]]) -> Ex
     return result
 
 
+def to_jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+
+
 def write_jsonl(rows: list[dict], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows), "utf-8")
+    out.write_text(to_jsonl(rows), "utf-8")
 
 
 def since_date(value: str | None) -> datetime | None:
