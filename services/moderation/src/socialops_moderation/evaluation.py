@@ -233,7 +233,7 @@ class CitySetReport:
     friendly: Scores | None
 
 
-def _binary(truth: list[bool], predicted: list[bool]) -> Scores:
+def binary_scores(truth: list[bool], predicted: list[bool]) -> Scores:
     tp = sum(t and p for t, p in zip(truth, predicted, strict=True))
     fp = sum(p and not t for t, p in zip(truth, predicted, strict=True))
     fn = sum(t and not p for t, p in zip(truth, predicted, strict=True))
@@ -258,9 +258,9 @@ def city_report(name: str, items: list[dict], decisions: list[ModerationDecision
     return CitySetReport(
         name, len(items), {c: shares(a) for c, a in sorted(by_class.items())}, shares(harmful), shares(severe),
         shares(by_class.get("allowable", [])), {c: shares(a) for c, a in sorted(by_category.items())},
-        _binary([i["needs_answer"] for i in items], [d.needs_answer for d in decisions]),
-        _binary([i["speech_act"] == "question" for i, _ in acts], [d.speech_act == "question" for _, d in acts]) if acts else None,
-        _binary([bool(i["friendly"]) for i, _ in friendly], [bool(d.friendly) for _, d in friendly]) if friendly else None,
+        binary_scores([i["needs_answer"] for i in items], [d.needs_answer for d in decisions]),
+        binary_scores([i["speech_act"] == "question" for i, _ in acts], [d.speech_act == "question" for _, d in acts]) if acts else None,
+        binary_scores([bool(i["friendly"]) for i, _ in friendly], [bool(d.friendly) for _, d in friendly]) if friendly else None,
     )
 
 
@@ -301,8 +301,8 @@ class SpeechActReport:
 def speech_act_report(name: str, rows: list[dict], decisions: list[ModerationDecision]) -> SpeechActReport:
     per_act = {}
     for act in ("question", "directive", "expressive", "assertion"):
-        per_act[act] = _binary([r["label"] == act for r in rows], [d.speech_act == act for d in decisions])
-    return SpeechActReport(name, per_act, _binary([r["label"] == "question" for r in rows], [d.needs_answer for d in decisions]))
+        per_act[act] = binary_scores([r["label"] == act for r in rows], [d.speech_act == act for d in decisions])
+    return SpeechActReport(name, per_act, binary_scores([r["label"] == "question" for r in rows], [d.needs_answer for d in decisions]))
 
 
 def reliability_table(pairs: list[tuple[float, bool]], bins: int = 10) -> list[tuple[str, int, float, float]]:

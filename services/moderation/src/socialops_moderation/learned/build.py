@@ -299,10 +299,11 @@ def rules_need_answer(examples: list[Example]) -> np.ndarray:
 
 
 def _f1(truth: np.ndarray, predicted: np.ndarray) -> dict:
-    tp, fp, fn = int((truth & predicted).sum()), int((~truth & predicted).sum()), int((truth & ~predicted).sum())
-    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
-    return {"precision": round(precision, 3), "recall": round(recall, 3),
-            "f1": round(2 * precision * recall / (precision + recall), 3) if precision + recall else 0.0, "support": tp + fn}
+    from ..evaluation import binary_scores
+
+    scores = binary_scores(truth.tolist(), predicted.tolist())
+    return {"precision": round(scores.precision, 3), "recall": round(scores.recall, 3), "f1": round(scores.f1, 3),
+            "support": scores.support}
 
 
 def build_answer_head(corpus: Corpus, index: dict[str, int], folds: StratifiedKFold) -> tuple[LogisticRegression | None, dict, dict]:
