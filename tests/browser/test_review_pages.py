@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from console_harness import (
     INSULTS,
@@ -23,7 +25,7 @@ def graph_calls(stack: ConsoleStack, comment_id: str) -> list[dict]:
 
 
 def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_and_registered(page, browser,
-                                                                                          console_stack) -> None:
+                                                                                          console_stack, tmp_path) -> None:
     sign_in(page, console_stack, "louise.redaktor")
     tab_to(page, "el.getAttribute('href') === '/granskning'")
     page.keyboard.press("Enter")
@@ -60,6 +62,16 @@ def test_an_editor_confirms_with_the_keyboard_alone_and_the_comment_is_hidden_an
         assert "Louise Lind" in registrar.locator("main").inner_text()  # the verdict names the person
     finally:
         registrar.context.close()
+    # Her verdict as training data for the city's own model: the masked text and the class, no names.
+    page.goto(console_stack.console + "/granskning")
+    with page.expect_download() as download:
+        page.click("text=Ladda ner granskade kommentarer")
+    saved = tmp_path / "granskade.jsonl"
+    download.value.save_as(saved)
+    rows = [json.loads(line) for line in saved.read_text("utf-8").splitlines()]
+    confirmed = next(r for r in rows if INSULTS[0] in r["text"])
+    assert confirmed["expected_action"] == "hide" and confirmed["split"] in ("train", "heldout")
+    assert "Louise" not in saved.read_text("utf-8")
 
 
 def test_the_commenter_is_told_once_as_a_private_reply(page, console_stack) -> None:
@@ -111,6 +123,8 @@ def test_communications_reads_the_queue_and_the_contact_center_has_none(page, co
     assert page.locator("h1").inner_text() == "Granskning"
     page.locator("ol.results a").first.click()
     assert page.locator("button[data-key='b']").count() == 0  # read-only
+    page.goto(console_stack.console + "/granskning")
+    assert page.locator("text=Ladda ner granskade kommentarer").count() == 0  # no verdicts to export either
     page.goto(console_stack.console + "/utloggad")
     page.context.clear_cookies()
     sign_in(page, console_stack, "kim.kontaktcenter", "/granskning")

@@ -68,6 +68,16 @@ async def queue(visit: Visit) -> Response:
                         notice=values.get("klart"), undo=values.get("angra"))
 
 
+@page(Permission.REVIEW)
+async def verdicts_download(visit: Visit) -> Response:
+    """The verdicts that stand on the editor's accounts as training data for the city's own model
+    (docs/moderation.md, "Learning from the reviewers"): masked texts and classes, no names."""
+    account = visit.request.query_params.get("account_id")
+    response = await visit.raw("moderation", "GET", "/review/verdicts.jsonl", params={"account_id": account} if account else {})
+    return Response(response.content, media_type="application/x-ndjson; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="granskade-kommentarer.jsonl"'})
+
+
 @page(Permission.READ_REVIEW_QUEUE)
 async def one(visit: Visit) -> Response:
     decision_id = visit.request.path_params["decision_id"]
@@ -156,6 +166,7 @@ ROUTES = [
     Route("/granskning/borttagna/meddela", notify, methods=["POST"]),
     Route("/granskning", queue),
     Route("/granskning/bekrafta-alla", confirm_all, methods=["POST"]),
+    Route("/granskning/granskade-kommentarer.jsonl", verdicts_download),
     Route("/granskning/{decision_id:str}", one),
     Route("/granskning/{decision_id:str}", verdict, methods=["POST"]),
     Route("/granskning/{decision_id:str}/angra", undo, methods=["POST"]),
