@@ -77,6 +77,9 @@ CITY_SETS = [
     *[(f"city_comments{n}/{split}", f"city_comments{n}.jsonl", split,
        "round 6, written by someone else: " + ("model trained on it, rules mended from it for spoken questions only" if split == "train" else "never tuned on"))
       for n in (18, 19, 20, 21) for split in ("train", "heldout")],
+    *[(f"city_comments{n}/{split}", f"city_comments{n}.jsonl", split,
+       "round 7, written by someone else: " + ("model trained on it, rules mended from it" if split == "train" else "never tuned on"))
+      for n in (22, 23, 24, 25) for split in ("train", "heldout")],
 ]
 
 
@@ -84,9 +87,12 @@ HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_commen
                  "city_comments5/heldout", "city_comments6/heldout", "eval_blind", "blind2", "city_comments7/heldout", "city_comments8/heldout", "city_comments9/heldout",
                  "city_comments10/heldout", "city_comments11/heldout", "city_comments12/heldout", "city_comments13/heldout",
                  "city_comments14/heldout", "city_comments15/heldout", "city_comments16/heldout", "city_comments17/heldout",
-                 "city_comments18/heldout", "city_comments19/heldout", "city_comments20/heldout", "city_comments21/heldout")
+                 "city_comments18/heldout", "city_comments19/heldout", "city_comments20/heldout", "city_comments21/heldout",
+                 "city_comments22/heldout", "city_comments23/heldout", "city_comments24/heldout", "city_comments25/heldout")
 # the held-out parts as they were before round 5 (2026-12-04), to compare with the figures quoted until then
 HELD_OUT_SETS_ROUND_4 = HELD_OUT_SETS[:15]
+# and before round 7 (2026-12-05), to compare with the figures quoted on 2026-12-04
+HELD_OUT_SETS_ROUND_6 = HELD_OUT_SETS[:23]
 
 
 def moderators(policy: str | None = None) -> dict[str, Moderator]:
@@ -149,13 +155,15 @@ def main() -> int:
     print("removed = hide or delete; rem|rev = removed or sent to review; per class n, shares of that class")
     pooled: dict[str, tuple[list, list]] = {label: ([], []) for label in who}  # the held-out parts together
     pooled_round_4: dict[str, tuple[list, list]] = {label: ([], []) for label in who}
+    pooled_round_6: dict[str, tuple[list, list]] = {label: ([], []) for label in who}
     for name, file, split, used in CITY_SETS:
         items = [i for i in load_items(DATA / file) if split is None or i.get("split") == split]
         reports = {}
         for label, moderator in who.items():
             _, decisions = run(items, moderator)
             reports[label] = city_report(name, items, decisions)
-            for parts, pool_of in ((HELD_OUT_SETS, pooled), (HELD_OUT_SETS_ROUND_4, pooled_round_4)):
+            for parts, pool_of in ((HELD_OUT_SETS, pooled), (HELD_OUT_SETS_ROUND_4, pooled_round_4),
+                                   (HELD_OUT_SETS_ROUND_6, pooled_round_6)):
                 if name in parts:
                     pool_of[label][0].extend(items)
                     pool_of[label][1].extend(decisions)
@@ -176,6 +184,9 @@ def main() -> int:
     print_city({label: city_report(f"the {len(HELD_OUT_SETS_ROUND_4)} held-out parts of round 4, pooled", items, decisions)
                 for label, (items, decisions) in pooled_round_4.items()},
                "to compare with the figures quoted before round 5")
+    print_city({label: city_report(f"the {len(HELD_OUT_SETS_ROUND_6)} held-out parts of round 6, pooled", items, decisions)
+                for label, (items, decisions) in pooled_round_6.items()},
+               "to compare with the figures quoted before round 7")
 
     rows = [json.loads(line) for line in gzip.open(TRAINING / "rtplx-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
     print("\n## RTP-LX Swedish dev (translated web text, 3 annotators)")

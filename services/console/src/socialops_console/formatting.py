@@ -65,6 +65,7 @@ RULE_FAMILIES = {
     "links.unknown": "okänd länk", "links.rumour": "rykte eller vilseledande källa", "links": "länkar",
     "spam.repeat": "upprepade inlägg", "spam.campaign": "kampanj", "spam.flood": "många inlägg på kort tid",
     "spam.links": "länkspam", "spam": "spam", "questions.direct": "fråga som ska besvaras",
+    "questions.report": "anmälan av hot eller kränkning som ska besvaras",
 }
 def roles_needed(right: str) -> str | None:
     """The roles that have a right, in Swedish ("arkivarie, registrator eller arkivadministratör"), from the

@@ -20,7 +20,7 @@ PAGE_SIZE = 25
 SEARCH_FIELDS = ("q", "account", "platform", "department", "type", "author", "from", "to", "removed", "hidden",
                  "rule", "sla")
 RULE_CHOICES = ("abuse", "abuse.threat", "abuse.personal_attack", "abuse.hate", "abuse.insult", "personal_data",
-                "links", "spam", "questions.direct")
+                "links", "spam", "questions.direct", "questions.report")
 
 
 def search_query(values: dict[str, str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from .rules.abuse import classify_abuse
 from .rules.friendly import is_friendly
 from .rules.links import LinkLists, classify_links, default_lists
 from .rules.personal_data import PersonalDataConfig, classify_personal_data, mask
-from .rules.questions import QuestionFinding, find_questions
+from .rules.questions import QuestionFinding, find_questions, is_report_to_city
 from .rules.scams import classify_scams
 from .rules.spam import SpamTracker
 from .text import Normalised, normalise
@@ -28,6 +28,7 @@ from .text import Normalised, normalise
 # Classes the model explains (the words that weighed most) when their probability reaches this:
 # the default policy's review threshold (explaining costs a second pass over the features).
 EXPLAIN_AT = 0.5
+REPORT_CONFIDENCE = 0.8  # three cues together (rules/questions.py, is_report_to_city)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ class Classifier:
             hits.append(
                 hit("questions.direct", CLAUSE_QUESTIONS, question.confidence, [(s, e, "question") for s, e in question.spans])
             )
+        elif is_report_to_city(normalised):
+            # someone reports a threat or abuse to the city: answered like a question (rules/questions.py)
+            needs_answer = True
+            hits.append(hit("questions.report", CLAUSE_QUESTIONS, REPORT_CONFIDENCE, [(0, len(text), "report")]))
         harmful = any(h.rule_id.startswith(("abuse.", "spam.")) and h.rule_id != "abuse.profanity" for h in hits)
         return Findings(
             tuple(hits), needs_answer, question.language, mask(text, personal),

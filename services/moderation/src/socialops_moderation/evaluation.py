@@ -32,7 +32,7 @@ from .policy import PolicyBook
 from .rules import harm_class
 
 ACTIONS = ("allow", "review", "hide", "delete")
-UNSCORED_RULES = {"abuse.profanity", "questions.direct"}
+UNSCORED_RULES = {"abuse.profanity", "questions.direct", "questions.report"}
 TARGETS = {
     "precision delete": 0.95,
     "precision hide": 0.95,

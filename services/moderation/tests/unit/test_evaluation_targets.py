@@ -129,16 +129,22 @@ def test_comments_written_by_someone_else_stay_precise_and_recall_does_not_fall(
     (19, 0.53, 0.88, 0.52, 0.03, 0.10),
     (20, 0.62, 0.90, 0.44, 0.05, 0.08),
     (21, 0.36, 0.80, 0.24, 0.03, 0.10),
+    (22, 0.74, 0.92, 0.65, 0.05, 0.08),
+    (23, 0.57, 0.88, 0.43, 0.03, 0.08),
+    (24, 0.60, 0.90, 0.46, 0.03, 0.05),
+    (25, 0.54, 0.92, 0.46, 0.03, 0.05),
 ])
-def test_rounds_four_to_six_comments_written_by_someone_else_stay_precise(number, removed, seen, deleted,
-                                                                           wrongly_removed, reviewed):
-    """The held-out thirds of city_comments10–13 (round 4, 2026-12-03), 14–17 (round 5) and 18–21
-    (round 6, both 2026-12-04), each four more helpers who read neither the rules nor the data:
+def test_rounds_four_to_seven_comments_written_by_someone_else_stay_precise(number, removed, seen, deleted,
+                                                                             wrongly_removed, reviewed):
+    """The held-out thirds of city_comments10–13 (round 4, 2026-12-03), 14–17 (round 5), 18–21
+    (round 6, both 2026-12-04) and 22–25 (round 7, 2026-12-05), each four more helpers who read
+    neither the rules nor the data:
     floors a little under the figures after their round's changes, which were made from their
     `train` parts only (before: city_comments{N}_baseline.txt). Round 4's rules wrongly remove 2 of
     60 and 1 of 40 allowable comments in two of its sets and the model sends up to 15 % of one
     set's to a reviewer; in round 5's, the rules wrongly remove 1 of city_comments14's 47; in round
-    6's, 1 of city_comments18's 45 and 2 of city_comments20's 42."""
+    6's, 1 of city_comments18's 45 and 2 of city_comments20's 42; in round 7's, 2 of
+    city_comments22's 48 and 1 of city_comments25's 42."""
     unseen = _city("heldout", DATA / f"city_comments{number}.jsonl")
     assert unseen.items >= 60
     assert unseen.allowable.removed <= wrongly_removed and unseen.allowable.reviewed <= reviewed, unseen.allowable
@@ -182,12 +188,14 @@ def test_needs_answer_pooled_over_the_held_out_parts():
     """Issue 14's target is `needs_answer` F1 ≥ 0.90 on city-page comments. Pooled over the
     held-out parts of the city sets, `eval_blind` and `blind2` (never trained or tuned on): 0.889
     after round 6 (2026-12-04; without city_comments18–21 0.903 with round 5's answer head, 0.876
-    without the head); the floor is a little under. Missed."""
-    items = [i for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
+    without the head); after round 7 (2026-12-05) 0.896 over the same 23 parts and 0.874 with
+    city_comments22–25's, whose writers mark more reports and complaints as needing an answer (0.754
+    over their held-out thirds); the floor is a little under. Missed."""
+    items = [i for n in ("", *range(2, 26))
              for i in load_items(DATA / f"city_comments{n}.jsonl") if i["split"] == "heldout"]
     items += load_items(BLIND, BLIND2)
     _, decisions = run(items)
     pairs = [(bool(i["needs_answer"]), d.needs_answer) for i, d in zip(items, decisions, strict=True)]
     tp = sum(t and p for t, p in pairs)
     precision, recall = tp / sum(p for _, p in pairs), tp / sum(t for t, _ in pairs)
-    assert 2 * precision * recall / (precision + recall) >= 0.87, (precision, recall)
+    assert 2 * precision * recall / (precision + recall) >= 0.86, (precision, recall)

@@ -45,6 +45,11 @@ _STREET = re.compile(
 # "Terrordådet på Drottninggatan 2017": a bare 19xx/20xx after a street name is the year of an event
 # (issue 14, round 5; city_comments15 train), not a house number.
 _YEAR_AFTER_STREET = re.compile(r"\s(19|20)\d\d$")
+# What follows the number says it is not one home (issue 14, round 7; city_comments23 and 25 train):
+# a range of house numbers is a block of flats ("stambytet på Björkängsvägen 12–18"), a unit makes
+# it a count ("gropen på Lundavägen fyller 1 år").
+_NOT_ONE_HOME_AFTER = re.compile(
+    r"\s?([–—-]\s?\d|(år|års|dagar|dygn|veckor|månader|timmar|minuter|gånger|meter|km|kr|kronor|procent)\b|%)")
 _POSTCODE = re.compile(r"(?<!\d)\d{3}\s?\d{2}\s+[A-ZÅÄÖ][a-zåäö]+(?:\s[A-ZÅÄÖ][a-zåäö]+)?")
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 _IBAN = re.compile(r"\bSE\d{2}(?:\s?\d{4}){5}\b", re.IGNORECASE)
@@ -244,7 +249,7 @@ def classify_personal_data(
         elif _phone_digits(digits, config):
             add("personal_data.phone", start, end, "phone")
     for m in _STREET.finditer(text):
-        if not _YEAR_AFTER_STREET.search(m.group()):
+        if not _YEAR_AFTER_STREET.search(m.group()) and not _NOT_ONE_HOME_AFTER.match(text, m.end()):
             add("personal_data.address", m.start(), m.end(), "address")
     for m in _STREET_NUMBER_WORD.finditer(text):
         number = _word_digits(m.group("number").lower())
