@@ -93,6 +93,12 @@ HELD_OUT_SETS = ("city_comments/heldout", "city_comments2/heldout", "city_commen
 HELD_OUT_SETS_ROUND_4 = HELD_OUT_SETS[:15]
 # and before round 7 (2026-12-05), to compare with the figures quoted on 2026-12-04
 HELD_OUT_SETS_ROUND_6 = HELD_OUT_SETS[:23]
+# the pools printed after the sets: (parts, title, what they are for)
+POOLS = (
+    (HELD_OUT_SETS, f"held-out parts pooled ({len(HELD_OUT_SETS)})", "the issue's figures on our own data: " + ", ".join(HELD_OUT_SETS)),
+    (HELD_OUT_SETS_ROUND_4, f"the {len(HELD_OUT_SETS_ROUND_4)} held-out parts of round 4, pooled", "to compare with the figures quoted before round 5"),
+    (HELD_OUT_SETS_ROUND_6, f"the {len(HELD_OUT_SETS_ROUND_6)} held-out parts of round 6, pooled", "to compare with the figures quoted before round 7"),
+)
 
 
 def moderators(policy: str | None = None) -> dict[str, Moderator]:
@@ -153,17 +159,15 @@ def main() -> int:
 
     print(f"# Moderation: rules alone and rules + the second opinion, {args.policy or 'default'} policy")
     print("removed = hide or delete; rem|rev = removed or sent to review; per class n, shares of that class")
-    pooled: dict[str, tuple[list, list]] = {label: ([], []) for label in who}  # the held-out parts together
-    pooled_round_4: dict[str, tuple[list, list]] = {label: ([], []) for label in who}
-    pooled_round_6: dict[str, tuple[list, list]] = {label: ([], []) for label in who}
+    # per pool, per moderator: the held-out parts' items and decisions together
+    pooled: list[dict[str, tuple[list, list]]] = [{label: ([], []) for label in who} for _ in POOLS]
     for name, file, split, used in CITY_SETS:
         items = [i for i in load_items(DATA / file) if split is None or i.get("split") == split]
         reports = {}
         for label, moderator in who.items():
             _, decisions = run(items, moderator)
             reports[label] = city_report(name, items, decisions)
-            for parts, pool_of in ((HELD_OUT_SETS, pooled), (HELD_OUT_SETS_ROUND_4, pooled_round_4),
-                                   (HELD_OUT_SETS_ROUND_6, pooled_round_6)):
+            for (parts, _, _), pool_of in zip(POOLS, pooled, strict=True):
                 if name in parts:
                     pool_of[label][0].extend(items)
                     pool_of[label][1].extend(decisions)
@@ -178,15 +182,8 @@ def main() -> int:
                 print(f"    {item['id']}: {item['expected_action']} → {decision.action.value} "
                       f"{[h.rule_id for h in decision.rules if h.rule_id != 'abuse.profanity']} {item['text'][:100]!r}")
 
-    print_city({label: city_report(f"held-out parts pooled ({len(HELD_OUT_SETS)})", items, decisions)
-                for label, (items, decisions) in pooled.items()},
-               "the issue's figures on our own data: " + ", ".join(HELD_OUT_SETS))
-    print_city({label: city_report(f"the {len(HELD_OUT_SETS_ROUND_4)} held-out parts of round 4, pooled", items, decisions)
-                for label, (items, decisions) in pooled_round_4.items()},
-               "to compare with the figures quoted before round 5")
-    print_city({label: city_report(f"the {len(HELD_OUT_SETS_ROUND_6)} held-out parts of round 6, pooled", items, decisions)
-                for label, (items, decisions) in pooled_round_6.items()},
-               "to compare with the figures quoted before round 7")
+    for (_, title, used), pool_of in zip(POOLS, pooled, strict=True):
+        print_city({label: city_report(title, items, decisions) for label, (items, decisions) in pool_of.items()}, used)
 
     rows = [json.loads(line) for line in gzip.open(TRAINING / "rtplx-sv-dev.jsonl.gz", "rt", encoding="utf-8")]
     print("\n## RTP-LX Swedish dev (translated web text, 3 annotators)")

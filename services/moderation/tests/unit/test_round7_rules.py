@@ -42,6 +42,16 @@ def test_a_chant_reported_is_not_the_commenters_threat(text):
     assert rules(text) & HARM == set(), text
 
 
+@pytest.mark.parametrize("text, is_threat", [
+    ("hoppas någon tänder på hela kommunhuset", True),
+    ("hoppas nån tänder på stadshuset när de sitter där", True),
+    ("hoppas ni tänder på idén", False),  # "is taken with", not arson
+    ("hoppas bussen inte åker i diket i halkan", False),
+])
+def test_wished_accidents_and_what_only_sounds_like_one(text, is_threat):
+    assert ("abuse.threat" in rules(text)) is is_threat, text
+
+
 def test_the_chant_said_to_someone_still_counts():
     assert "abuse.threat" in rules("vi ska döda domaren efter matchen")
 
